@@ -1,0 +1,87 @@
+// Fused causal self-attention for short sequences (T ≤ ~64): one task per (batch, head), all of
+// its scores in registers and a small stack buffer, no per-head GEMM calls.
+
+extension CPUBackend {
+    /// y[0..<n] += alpha · x[0..<n].
+    @inline(__always)
+    static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        var j = 0
+        while j + 16 <= n { store16(load16(y + j).addingProduct(alpha, load16(x + j)), y + j); j += 16 }
+        while j < n { y[j] += alpha * x[j]; j += 1 }
+    }
+
+    public func attention(_ qkv: UnsafePointer<Float>, keyMask: UnsafePointer<Float>?, batch: Int, time: Int,
+                          heads: Int, headDim: Int, dropoutMask: UnsafePointer<Float>?,
+                          probs: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+        let d = heads * headDim, row = 3 * d, hd = headDim, t = time
+        let scale = 1 / Float(headDim).squareRoot()
+        parallelRanges(batch * heads, grain: 1) { tasks in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: Swift.max(t, 1)) { buffer in
+                let scores = buffer.baseAddress!
+                for task in tasks {
+                    let b = task / heads, h = task % heads
+                    let p = probs + task * t * t
+                    let drop = dropoutMask.map { $0 + task * t * t }
+                    for i in 0..<t {
+                        let q = qkv + (b * t + i) * row + h * hd
+                        for j in 0...i {
+                            let k = qkv + (b * t + j) * row + d + h * hd
+                            var s = CPUBackend.dot(q, k, hd) * scale
+                            if let keyMask { s += (1 - keyMask[b * t + j]) * -10000 }
+                            scores[j] = s
+                        }
+                        let pi = p + i * t
+                        let mx = CPUBackend.rowMax(scores, i + 1)
+                        let sum = CPUBackend.expShifted(scores, pi, i + 1, shift: mx)
+                        let inv = 1 / sum
+                        for j in 0...i { pi[j] *= inv }
+                        for j in (i + 1)..<t { pi[j] = 0 }
+                        let o = out + (b * t + i) * d + h * hd
+                        o.update(repeating: 0, count: hd)
+                        for j in 0...i {
+                            let w = pi[j] * (drop?[i * t + j] ?? 1)
+                            CPUBackend.axpy(w, qkv + (b * t + j) * row + 2 * d + h * hd, o, hd)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    public func attentionBackward(_ dOut: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probs: UnsafePointer<Float>,
+                                  dropoutMask: UnsafePointer<Float>?, batch: Int, time: Int, heads: Int, headDim: Int,
+                                  _ dQKV: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let d = heads * headDim, row = 3 * d, hd = headDim, t = time
+        let scale = 1 / Float(headDim).squareRoot()
+        parallelRanges(batch * heads, grain: 1) { tasks in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: Swift.max(t, 1)) { buffer in
+                let dProb = buffer.baseAddress!
+                for task in tasks {
+                    let b = task / heads, h = task % heads
+                    let p = probs + task * t * t
+                    let drop = dropoutMask.map { $0 + task * t * t }
+                    @inline(__always) func at(_ s: Int, _ part: Int) -> Int { (b * t + s) * row + part * d + h * hd }
+                    if !accumulate {
+                        for s in 0..<t { for part in 0..<3 { (dQKV + at(s, part)).update(repeating: 0, count: hd) } }
+                    }
+                    for i in 0..<t {
+                        let g = dOut + (b * t + i) * d + h * hd
+                        let pi = p + i * t
+                        var dot: Float = 0
+                        for j in 0...i {
+                            let m = drop?[i * t + j] ?? 1
+                            dProb[j] = CPUBackend.dot(g, qkv + at(j, 2), hd) * m
+                            dot += dProb[j] * pi[j]
+                            CPUBackend.axpy(pi[j] * m, g, dQKV + at(j, 2), hd)
+                        }
+                        for j in 0...i {
+                            let dScore = pi[j] * (dProb[j] - dot) * scale
+                            CPUBackend.axpy(dScore, qkv + at(j, 1), dQKV + at(i, 0), hd)
+                            CPUBackend.axpy(dScore, qkv + at(i, 0), dQKV + at(j, 1), hd)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+// 16-lane helpers for the CPU kernels: unaligned loads and stores, and vector exp/tanh.
+
+typealias F16 = SIMD16<Float>
+
+/// 0, 1, …, 15: masks off the padding lanes of a tail.
+let laneIndex16 = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+
+@inline(__always) func load16(_ p: UnsafePointer<Float>) -> F16 {
+    UnsafeRawPointer(p).loadUnaligned(as: F16.self)
+}
+@inline(__always) func load16(_ p: UnsafeMutablePointer<Float>) -> F16 {
+    UnsafeRawPointer(p).loadUnaligned(as: F16.self)
+}
+@inline(__always) func store16(_ v: F16, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: F16.self)
+}
+
+/// The first `n` (< 16) elements, zero-padded: tails go through the same vector code as the body,
+/// so an element's result never depends on where a chunk boundary fell.
+@inline(__always) func loadPartial(_ p: UnsafePointer<Float>, _ n: Int) -> F16 {
+    var v = F16()
+    for i in 0..<n { v[i] = p[i] }
+    return v
+}
+@inline(__always) func storePartial(_ v: F16, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
+    for i in 0..<n { p[i] = v[i] }
+}
+
+/// Horizontal sum by halving (SIMD16.sum() would be 15 dependent scalar adds).
+@inline(__always) func horizontalSum(_ v: F16) -> Float {
+    let a = v.lowHalf + v.highHalf
+    let b = a.lowHalf + a.highHalf
+    let c = b.lowHalf + b.highHalf
+    return c[0] + c[1]
+}
+@inline(__always) func horizontalMax(_ v: F16) -> Float {
+    let a = pointwiseMax(v.lowHalf, v.highHalf)
+    let b = pointwiseMax(a.lowHalf, a.highHalf)
+    let c = pointwiseMax(b.lowHalf, b.highHalf)
+    return Swift.max(c[0], c[1])
+}
+
+/// e^x to about 2 ulp (Cephes' expf: range reduction by ln 2 in two parts, degree-6 polynomial).
+/// Below −87.3 the result is 0, as expf's underflow.
+@inline(__always) func exp16(_ input: F16) -> F16 {
+    let x = input.clamped(lowerBound: F16(repeating: -87.3), upperBound: F16(repeating: 88.3))
+    // Round x·log2(e) to the nearest integer with the 1.5·2²³ trick: the integer lands in the low mantissa bits.
+    let magic = F16(repeating: 12582912)
+    let shifted = x * 1.44269504088896341 + magic
+    let n = shifted - magic
+    let r1 = x - n * 0.693359375
+    let r = r1 - n * -2.12194440e-4
+    let z = r * r
+    var p = F16(repeating: 1.9875691500e-4)
+    p = p * r + 1.3981999507e-3
+    p = p * r + 8.3334519073e-3
+    p = p * r + 4.1665795894e-2
+    p = p * r + 1.6666665459e-1
+    p = p * r + 5.0000001201e-1
+    let y = p * z + r + 1
+    let nBits = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- unsafeBitCast(magic, to: SIMD16<Int32>.self)
+    let scale = unsafeBitCast((nBits &+ 127) &<< 23, to: F16.self)
+    return (y * scale).replacing(with: 0, where: input .< -87.3)
+}
+
+/// tanh(x) = sign(x)·(1 − 2/(e^{2|x|} + 1)); absolute error about 1e-7.
+@inline(__always) func tanh16(_ x: F16) -> F16 {
+    let e = exp16(2 * abs16(x))
+    let t = 1 - 2 / (e + 1)
+    return t.replacing(with: -t, where: x .< 0)
+}
+
+@inline(__always) func abs16(_ x: F16) -> F16 {
+    unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: F16.self)
+}
+
+/// GPT-2's tanh GELU and its derivative, lane-wise.
+@inline(__always) func gelu16(_ x: F16) -> F16 {
+    let inner = ScalarMath.geluC * (x + ScalarMath.geluA * x * x * x)
+    return 0.5 * x * (1 + tanh16(inner))
+}
+@inline(__always) func geluDerivative16(_ x: F16) -> F16 {
+    let x2 = x * x
+    let inner = ScalarMath.geluC * (x + ScalarMath.geluA * x2 * x)
+    let t = tanh16(inner)
+    let left = 0.5 * (1 + t)
+    let right = 0.5 * x * (1 - t * t) * ScalarMath.geluC * (1 + 3 * ScalarMath.geluA * x2)
+    return left + right
+}

@@ -1,0 +1,701 @@
+import Synchronization
+
+// LLVM's prefetch intrinsic (Swift has no prefetch API); lowers to prefetcht0/prefetchw.
+@_silgen_name("llvm.prefetch.p0")
+private func llvmPrefetch(_ address: UnsafeRawPointer, _ write: Int32, _ locality: Int32, _ dataCache: Int32)
+
+/// Single-precision matrix multiply for the CPU backend.
+///
+/// Large problems follow Goto/BLIS: B is packed into KC×16 column panels, A into 6×KC row
+/// panels, and a 6×16 register micro-kernel (12 eight-lane accumulators, which fit the 16 vector
+/// registers of AVX2 and leave room for two B vectors and one broadcast) runs over them.
+/// Small problems and batched attention-sized problems skip packing and read the operands in place.
+///
+/// Threads split output blocks only; every element is reduced over k in the same fixed order
+/// whatever the thread count, so results are bitwise identical for 1 and N threads.
+public enum GEMM {
+    /// C[m×n] = alpha · op(A) · op(B) + beta · C, all row-major; op(X) = Xᵀ when trans is true.
+    /// A is m×k (or k×m stored when transA), B is k×n (or n×k stored when transB).
+    /// beta == 0 means C is overwritten (never read, so NaN garbage in C does not propagate).
+    public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, pool: ThreadPool? = .shared) {
+        precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative size")
+        precondition(ldc >= n && lda >= (transA ? m : k) && ldb >= (transB ? k : n), "sgemm: leading dimension too small")
+        if m == 0 || n == 0 { return }
+        if k == 0 || alpha == 0 {
+            scale(m: m, n: n, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        let p = Problem(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                        b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        if m &* n &* k <= directWorkLimit {
+            direct(p)
+        } else {
+            packed(p, pool: pool)
+        }
+    }
+
+    /// The same for `batch` independent problems at element strides strideA/strideB/strideC
+    /// (attention-shaped: batch = B·heads, m,n,k from 4 to 64) — must be fast for tiny matrices:
+    /// no packing overhead that dominates, parallelize across the batch, not inside one matrix.
+    public static func sgemmBatched(batch: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                                    a: UnsafePointer<Float>, lda: Int, strideA: Int, b: UnsafePointer<Float>, ldb: Int, strideB: Int,
+                                    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, strideC: Int, pool: ThreadPool? = .shared) {
+        precondition(batch >= 0 && m >= 0 && n >= 0 && k >= 0, "sgemmBatched: negative size")
+        precondition(ldc >= n && lda >= (transA ? m : k) && ldb >= (transB ? k : n), "sgemmBatched: leading dimension too small")
+        if batch == 0 || m == 0 || n == 0 { return }
+        if k == 0 || alpha == 0 {
+            for i in 0..<batch { scale(m: m, n: n, beta: beta, c: c + i &* strideC, ldc: ldc) }
+            return
+        }
+        let work = m &* n &* k
+        let threads = pool?.threadCount ?? 1
+        let first = Problem(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                            b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        // One matrix of the batch on the calling thread: unpacked while that is cheaper.
+        let one = { (i: Int) in
+            var p = first
+            p.a = a + i &* strideA
+            p.b = b + i &* strideB
+            p.c = c + i &* strideC
+            if work <= batchedDirectWorkLimit { direct(p) } else { packed(p, pool: nil) }
+        }
+        if threads == 1 || batch &* work < batchSerialWorkLimit {
+            for i in 0..<batch { one(i) }
+            return
+        }
+        // Big matrices and too few of them to share out evenly: thread inside each matrix.
+        if work > batchedDirectWorkLimit && batch < 4 &* threads {
+            for i in 0..<batch {
+                var p = first
+                p.a = a + i &* strideA
+                p.b = b + i &* strideB
+                p.c = c + i &* strideC
+                packed(p, pool: pool)
+            }
+            return
+        }
+        // A few contiguous chunks per thread: one atomic claim per chunk, and room to rebalance.
+        let chunks = min(batch, threads &* 4)
+        pool!.parallelFor(chunks) { chunk in
+            let lo = batch &* chunk / chunks, hi = batch &* (chunk &+ 1) / chunks
+            for i in lo..<hi { one(i) }
+        }
+    }
+}
+
+// MARK: - Tuning
+
+extension GEMM {
+    /// Register tile rows (A broadcasts).
+    static let mr = 6
+    /// Register tile columns (two 8-lane vectors of B).
+    static let nr = 16
+    /// Depth of a packed block: a 16-wide B micro-panel (KC·64 bytes) stays in the 32 KiB L1.
+    static let kcMax = 256
+    /// Rows of A packed at once (MC·KC·4 bytes ≈ 150 KiB, well inside the 512 KiB L2).
+    static let mcMax = 144
+    /// Columns of B packed at once (KC·NC·4 bytes = 4 MiB, in the shared L3).
+    static let ncMax = 4096
+    /// At or below this m·n·k sgemm skips packing (and threads).
+    static let directWorkLimit = 32 * 32 * 32
+    /// The same for one matrix of a batch, which runs on one thread anyway: the unpacked kernel
+    /// keeps up with the packed one up to about 64³ here.
+    static let batchedDirectWorkLimit = 64 * 64 * 64
+    /// Largest packed B (floats) shared by all tasks; bigger problems pack B per task.
+    static let sharedPackLimit = 4 << 20
+    /// Below this m·n·k a second thread costs more than it saves.
+    static let parallelWorkLimit = 64 * 64 * 64
+    /// Below this total m·n·k a batch runs on the calling thread.
+    static let batchSerialWorkLimit = 24 * 24 * 24
+}
+
+// MARK: - Problem description
+
+extension GEMM {
+    /// One sgemm call's arguments, bundled so helpers take one value.
+    struct Problem {
+        var transA: Bool, transB: Bool
+        var m: Int, n: Int, k: Int
+        var alpha: Float
+        var a: UnsafePointer<Float>, lda: Int
+        var b: UnsafePointer<Float>, ldb: Int
+        var beta: Float
+        var c: UnsafeMutablePointer<Float>, ldc: Int
+    }
+
+    /// C = beta·C, with beta == 0 writing zeros without reading C.
+    static func scale(m: Int, n: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if beta == 1 { return }
+        for i in 0..<m {
+            let row = c + i &* ldc
+            if beta == 0 {
+                row.update(repeating: 0, count: n)
+            } else {
+                for j in 0..<n { row[j] = row[j] * beta }
+            }
+        }
+    }
+}
+
+// MARK: - Output update (shared by every kernel so all paths round alike)
+
+extension GEMM {
+    typealias V8 = SIMD8<Float>
+
+    @inline(__always)
+    static func load8(_ p: UnsafePointer<Float>) -> V8 {
+        UnsafeRawPointer(p).loadUnaligned(as: V8.self)
+    }
+
+    @inline(__always)
+    static func store8(_ p: UnsafeMutablePointer<Float>, _ v: V8) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self)
+    }
+
+    /// c ← alpha·acc + beta·c. beta == 0: alpha·acc (c unread); beta == 1: fma(acc, alpha, c).
+    @inline(__always)
+    static func update8(_ c: UnsafeMutablePointer<Float>, _ acc: V8, _ alpha: Float, _ beta: Float) {
+        if beta == 0 {
+            store8(c, acc * alpha)
+        } else if beta == 1 {
+            store8(c, load8(c).addingProduct(acc, alpha))
+        } else {
+            store8(c, (acc * alpha).addingProduct(load8(c), beta))
+        }
+    }
+
+    /// Scalar twin of `update8`, lane for lane the same operations.
+    @inline(__always)
+    static func update1(_ c: UnsafeMutablePointer<Float>, _ acc: Float, _ alpha: Float, _ beta: Float) {
+        if beta == 0 {
+            c.pointee = acc * alpha
+        } else if beta == 1 {
+            c.pointee = c.pointee.addingProduct(acc, alpha)
+        } else {
+            c.pointee = (acc * alpha).addingProduct(c.pointee, beta)
+        }
+    }
+
+    /// Writes the first `cols` lanes of a 16-wide row (v0 | v1).
+    @inline(__always)
+    static func updateRow(_ c: UnsafeMutablePointer<Float>, _ v0: V8, _ v1: V8, cols: Int,
+                          _ alpha: Float, _ beta: Float) {
+        if cols == 16 {
+            update8(c, v0, alpha, beta)
+            update8(c + 8, v1, alpha, beta)
+            return
+        }
+        var lo = cols
+        if cols >= 8 {
+            update8(c, v0, alpha, beta)
+            lo = cols &- 8
+            for j in 0..<lo { update1(c + (8 &+ j), v1[j], alpha, beta) }
+        } else {
+            for j in 0..<lo { update1(c + j, v0[j], alpha, beta) }
+        }
+    }
+}
+
+// MARK: - Transpose
+
+extension GEMM {
+    @inline(__always)
+    static func deinterleave(_ a: V8, _ b: V8) -> (V8, V8) {
+        let v = SIMD16(lowHalf: a, highHalf: b)
+        return (v.evenHalf, v.oddHalf)
+    }
+
+    /// dst[q·ldd + j] = src[j·lds + q] for j < rows, q < cols. Full 8×8 blocks go through
+    /// registers: three even/odd de-interleave rounds rotate the 6 index bits (row, column)
+    /// by three, which is a transpose (48 shuffles per block instead of 64 scalar moves).
+    static func transpose(_ src: UnsafePointer<Float>, _ lds: Int, rows: Int, cols: Int,
+                          _ dst: UnsafeMutablePointer<Float>, _ ldd: Int) {
+        let rows8 = rows & ~7, cols8 = cols & ~7
+        var j = 0
+        while j < rows8 {
+            var q = 0
+            while q < cols8 {
+                let s = src + (j &* lds &+ q)
+                var r0 = load8(s), r1 = load8(s + lds), r2 = load8(s + 2 &* lds), r3 = load8(s + 3 &* lds)
+                var r4 = load8(s + 4 &* lds), r5 = load8(s + 5 &* lds), r6 = load8(s + 6 &* lds), r7 = load8(s + 7 &* lds)
+                for _ in 0..<3 {
+                    let (n0, n4) = deinterleave(r0, r1), (n1, n5) = deinterleave(r2, r3)
+                    let (n2, n6) = deinterleave(r4, r5), (n3, n7) = deinterleave(r6, r7)
+                    r0 = n0; r1 = n1; r2 = n2; r3 = n3; r4 = n4; r5 = n5; r6 = n6; r7 = n7
+                }
+                let d = dst + (q &* ldd &+ j)
+                store8(d, r0); store8(d + ldd, r1); store8(d + 2 &* ldd, r2); store8(d + 3 &* ldd, r3)
+                store8(d + 4 &* ldd, r4); store8(d + 5 &* ldd, r5); store8(d + 6 &* ldd, r6); store8(d + 7 &* ldd, r7)
+                q &+= 8
+            }
+            // Ragged columns of this 8-row band.
+            for jj in j..<(j &+ 8) {
+                let s = src + jj &* lds
+                for qq in cols8..<cols { dst[qq &* ldd &+ jj] = s[qq] }
+            }
+            j &+= 8
+        }
+        for jj in rows8..<rows {
+            let s = src + jj &* lds
+            for qq in 0..<cols { dst[qq &* ldd &+ jj] = s[qq] }
+        }
+    }
+}
+
+// MARK: - Packed path
+
+extension GEMM {
+    /// 64-byte aligned packing buffers, grown on demand and reused across calls.
+    final class Workspace {
+        var a: UnsafeMutablePointer<Float>
+        var aCapacity = 0
+        var b: UnsafeMutablePointer<Float>
+        var bCapacity = 0
+
+        init() {
+            a = Workspace.allocate(16)
+            aCapacity = 16
+            b = Workspace.allocate(16)
+            bCapacity = 16
+        }
+
+        deinit {
+            a.deallocate()
+            b.deallocate()
+        }
+
+        static func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
+            UnsafeMutableRawPointer.allocate(byteCount: count &* 4, alignment: 64)
+                .bindMemory(to: Float.self, capacity: count)
+        }
+
+        func reserve(a need: Int, b needB: Int) {
+            if need > aCapacity {
+                a.deallocate()
+                a = Workspace.allocate(need)
+                aCapacity = need
+            }
+            if needB > bCapacity {
+                b.deallocate()
+                b = Workspace.allocate(needB)
+                bCapacity = needB
+            }
+        }
+    }
+
+    /// Idle workspaces; a call checks out one per task, so concurrent callers never share one.
+    private static let idleWorkspaces = Mutex<[Workspace]>([])
+
+    static func checkOutWorkspace() -> Workspace {
+        idleWorkspaces.withLock { $0.popLast() } ?? Workspace()
+    }
+
+    static func checkIn(_ w: Workspace) {
+        idleWorkspaces.withLock { $0.append(w) }
+    }
+
+    static func packed(_ p: Problem, pool: ThreadPool?) {
+        let mPanels = (p.m &+ mr &- 1) / mr
+        let nPanels = (p.n &+ nr &- 1) / nr
+        // Split the wider side of C: each task then packs all of the smaller operand.
+        let splitN = nPanels &* nr >= mPanels &* mr
+        var tasks = pool?.threadCount ?? 1
+        if p.m &* p.n &* p.k < parallelWorkLimit { tasks = 1 }
+        let nPadded = nPanels &* nr
+        let shareB = tasks > 1 && mPanels >= 2 &* tasks && p.k &* nPadded <= sharedPackLimit
+        if !shareB { tasks = min(tasks, splitN ? nPanels : mPanels) }
+
+        let kBlocks = (p.k &+ kcMax &- 1) / kcMax
+        // Equal k blocks (rounded to 4) rather than a full block and a sliver; depends on k only.
+        let kc = min(p.k, ((p.k &+ kBlocks &- 1) / kBlocks &+ 3) & ~3)
+
+        if tasks == 1 {
+            let w = checkOutWorkspace()
+            macro(p, kc: kc, rows: 0..<p.m, cols: 0..<p.n, w)
+            checkIn(w)
+            return
+        }
+        var spaces: [Workspace] = []
+        for _ in 0..<tasks { spaces.append(checkOutWorkspace()) }
+        if shareB {
+            // Row split with one shared packed B: each panel is packed once, by whichever task
+            // reaches it first, instead of once per task.
+            let shared = checkOutWorkspace()
+            shared.reserve(a: 0, b: p.k &* nPadded)
+            let kBlockCount = (p.k &+ kc &- 1) / kc
+            let flags = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: kBlockCount &* nPanels)
+            for i in 0..<(kBlockCount &* nPanels) { (flags + i).initialize(to: Atomic(0)) }
+            spaces.withUnsafeBufferPointer { ws in
+                pool!.parallelFor(tasks) { t in
+                    let lo = mPanels &* t / tasks, hi = mPanels &* (t &+ 1) / tasks
+                    macroShared(p, kc: kc, rows: (lo &* mr)..<min(hi &* mr, p.m), ws[t], sharedB: shared.b,
+                                flags: flags, firstPanel: nPanels &* t / tasks)
+                }
+            }
+            flags.deinitialize(count: kBlockCount &* nPanels)
+            flags.deallocate()
+            checkIn(shared)
+            for w in spaces { checkIn(w) }
+            return
+        }
+        spaces.withUnsafeBufferPointer { ws in
+            pool!.parallelFor(tasks) { t in
+                let panels = splitN ? nPanels : mPanels
+                let lo = panels &* t / tasks, hi = panels &* (t &+ 1) / tasks
+                if splitN {
+                    macro(p, kc: kc, rows: 0..<p.m, cols: (lo &* nr)..<min(hi &* nr, p.n), ws[t])
+                } else {
+                    macro(p, kc: kc, rows: (lo &* mr)..<min(hi &* mr, p.m), cols: 0..<p.n, ws[t])
+                }
+            }
+        }
+        for w in spaces { checkIn(w) }
+    }
+
+    /// One task's share of C: the BLIS loops jc → pc (pack B) → ic (pack A) → jr → ir.
+    static func macro(_ p: Problem, kc kcBlock: Int, rows: Range<Int>, cols: Range<Int>, _ w: Workspace) {
+        let mc = min(mcMax, (rows.count &+ mr &- 1) / mr &* mr)
+        let nc = min(ncMax, (cols.count &+ nr &- 1) / nr &* nr)
+        w.reserve(a: mc &* kcBlock, b: nc &* kcBlock)
+        let ap = w.a, bp = w.b
+        let k = p.k, ldc = p.ldc, alpha = p.alpha
+
+        var jc = cols.lowerBound
+        while jc < cols.upperBound {
+            let ncur = min(nc, cols.upperBound &- jc)
+            var pc = 0
+            while pc < k {
+                let kcur = min(kcBlock, k &- pc)
+                packB(p, bp, k0: pc, kc: kcur, j0: jc, nc: ncur)
+                let beta: Float = pc == 0 ? p.beta : 1
+                var ic = rows.lowerBound
+                while ic < rows.upperBound {
+                    let mcur = min(mc, rows.upperBound &- ic)
+                    packA(p, ap, i0: ic, mc: mcur, k0: pc, kc: kcur)
+                    var jr = 0
+                    while jr < ncur {
+                        let ncols = min(nr, ncur &- jr)
+                        let bpanel = bp + jr &* kcur
+                        let cblock = p.c + (ic &* ldc &+ jc &+ jr)
+                        var ir = 0
+                        while ir < mcur {
+                            kernel6x16(kcur, ap + ir &* kcur, bpanel, cblock + ir &* ldc, ldc,
+                                       alpha, beta, rows: min(mr, mcur &- ir), cols: ncols)
+                            ir &+= mr
+                        }
+                        jr &+= nr
+                    }
+                    ic &+= mcur
+                }
+                pc &+= kcur
+            }
+            jc &+= ncur
+        }
+    }
+
+    /// One task's rows of C against a B packed once for all tasks (all of k and n, no jc loop).
+    /// Panel (k block, jr) is claimed with a CAS on its flag (0 free, 1 packing, 2 ready); a task
+    /// only ever waits for a panel another task is packing at that moment, so it cannot deadlock
+    /// even when the pool runs the tasks one after another. Tasks start at different panels so
+    /// they pack disjoint halves instead of queueing behind each other.
+    static func macroShared(_ p: Problem, kc kcBlock: Int, rows: Range<Int>, _ w: Workspace,
+                            sharedB: UnsafeMutablePointer<Float>, flags: UnsafeMutablePointer<Atomic<Int>>,
+                            firstPanel: Int) {
+        let mc = min(mcMax, (rows.count &+ mr &- 1) / mr &* mr)
+        w.reserve(a: mc &* kcBlock, b: 0)
+        let ap = w.a
+        let k = p.k, n = p.n, ldc = p.ldc, alpha = p.alpha
+        let nPanels = (n &+ nr &- 1) / nr
+        let nPadded = nPanels &* nr
+        var pc = 0
+        var kBlock = 0
+        while pc < k {
+            let kcur = min(kcBlock, k &- pc)
+            let bBlock = sharedB + pc &* nPadded
+            let blockFlags = flags + kBlock &* nPanels
+            let beta: Float = pc == 0 ? p.beta : 1
+            var ic = rows.lowerBound
+            while ic < rows.upperBound {
+                let mcur = min(mc, rows.upperBound &- ic)
+                packA(p, ap, i0: ic, mc: mcur, k0: pc, kc: kcur)
+                for step in 0..<nPanels {
+                    var panel = firstPanel &+ step
+                    if panel >= nPanels { panel &-= nPanels }
+                    let jr = panel &* nr
+                    let bpanel = bBlock + jr &* kcur
+                    let flag = blockFlags + panel
+                    if flag.pointee.load(ordering: .acquiring) != 2 {
+                        if flag.pointee.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged {
+                            packB(p, bpanel, k0: pc, kc: kcur, j0: jr, nc: min(nr, n &- jr))
+                            flag.pointee.store(2, ordering: .releasing)
+                        } else {
+                            while flag.pointee.load(ordering: .acquiring) != 2 {}
+                        }
+                    }
+                    let ncols = min(nr, n &- jr)
+                    let cblock = p.c + (ic &* ldc &+ jr)
+                    var ir = 0
+                    while ir < mcur {
+                        kernel6x16(kcur, ap + ir &* kcur, bpanel, cblock + ir &* ldc, ldc,
+                                   alpha, beta, rows: min(mr, mcur &- ir), cols: ncols)
+                        ir &+= mr
+                    }
+                }
+                ic &+= mcur
+            }
+            pc &+= kcur
+            kBlock &+= 1
+        }
+    }
+
+    /// Packs op(A)[i0..<i0+mc, k0..<k0+kc] as 6-row panels, each kc×6 (zero-padded rows).
+    static func packA(_ p: Problem, _ dst: UnsafeMutablePointer<Float>, i0: Int, mc: Int, k0: Int, kc: Int) {
+        let lda = p.lda
+        var ir = 0
+        while ir < mc {
+            let rows = min(mr, mc &- ir)
+            let out = dst + ir &* kc
+            if p.transA {
+                // A stored k×m: the 6 values for one depth index are adjacent.
+                let src = p.a + (k0 &* lda &+ i0 &+ ir)
+                if rows == mr {
+                    for q in 0..<kc {
+                        let s = src + q &* lda, d = out + q &* mr
+                        d[0] = s[0]; d[1] = s[1]; d[2] = s[2]; d[3] = s[3]; d[4] = s[4]; d[5] = s[5]
+                    }
+                } else {
+                    for q in 0..<kc {
+                        let s = src + q &* lda, d = out + q &* mr
+                        for i in 0..<mr { d[i] = i < rows ? s[i] : 0 }
+                    }
+                }
+            } else {
+                let src = p.a + ((i0 &+ ir) &* lda &+ k0)
+                if rows == mr {
+                    let r0 = src, r1 = src + lda, r2 = src + 2 &* lda
+                    let r3 = src + 3 &* lda, r4 = src + 4 &* lda, r5 = src + 5 &* lda
+                    for q in 0..<kc {
+                        let d = out + q &* mr
+                        d[0] = r0[q]; d[1] = r1[q]; d[2] = r2[q]; d[3] = r3[q]; d[4] = r4[q]; d[5] = r5[q]
+                    }
+                } else {
+                    for i in 0..<mr {
+                        let r = src + i &* lda
+                        for q in 0..<kc { out[q &* mr &+ i] = i < rows ? r[q] : 0 }
+                    }
+                }
+            }
+            ir &+= mr
+        }
+    }
+
+    /// Packs op(B)[k0..<k0+kc, j0..<j0+nc] as 16-column panels, each kc×16 (zero-padded columns).
+    static func packB(_ p: Problem, _ dst: UnsafeMutablePointer<Float>, k0: Int, kc: Int, j0: Int, nc: Int) {
+        let ldb = p.ldb
+        var jr = 0
+        while jr < nc {
+            let cols = min(nr, nc &- jr)
+            let out = dst + jr &* kc
+            if !p.transB {
+                let src = p.b + (k0 &* ldb &+ j0 &+ jr)
+                if cols == nr {
+                    for q in 0..<kc {
+                        let s = src + q &* ldb, d = out + q &* nr
+                        store8(d, load8(s))
+                        store8(d + 8, load8(s + 8))
+                    }
+                } else {
+                    for q in 0..<kc {
+                        let s = src + q &* ldb, d = out + q &* nr
+                        for j in 0..<nr { d[j] = j < cols ? s[j] : 0 }
+                    }
+                }
+            } else {
+                // B stored n×k: column j of op(B) is row j of storage.
+                if cols < nr { out.update(repeating: 0, count: kc &* nr) }
+                transpose(p.b + ((j0 &+ jr) &* ldb &+ k0), ldb, rows: cols, cols: kc, out, nr)
+            }
+            jr &+= nr
+        }
+    }
+
+    /// The register micro-kernel: a 6×16 tile of C from a kc×6 A panel and a kc×16 B panel.
+    /// Partial tiles (rows < 6 or cols < 16) compute on zero padding and store only their part.
+    @inline(__always)
+    static func kernel6x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                           _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ beta: Float,
+                           rows: Int, cols: Int) {
+        // C is cold (it was last touched one k block ago): start fetching it now, under the FMAs.
+        for i in 0..<rows {
+            let row = c + i &* ldc
+            llvmPrefetch(UnsafeRawPointer(row), 1, 3, 1)
+            llvmPrefetch(UnsafeRawPointer(row + (cols &- 1)), 1, 3, 1)
+        }
+        var c00 = V8(), c01 = V8(), c10 = V8(), c11 = V8(), c20 = V8(), c21 = V8()
+        var c30 = V8(), c31 = V8(), c40 = V8(), c41 = V8(), c50 = V8(), c51 = V8()
+        var pa = a, pb = b
+        for _ in 0..<kc {
+            let b0 = load8(pb), b1 = load8(pb + 8)
+            var x = V8(repeating: pa[0])
+            c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+            x = V8(repeating: pa[1])
+            c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+            x = V8(repeating: pa[2])
+            c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+            x = V8(repeating: pa[3])
+            c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+            x = V8(repeating: pa[4])
+            c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+            x = V8(repeating: pa[5])
+            c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+            pa += mr
+            pb += nr
+        }
+        updateRow(c, c00, c01, cols: cols, alpha, beta)
+        if rows > 1 { updateRow(c + ldc, c10, c11, cols: cols, alpha, beta) }
+        if rows > 2 { updateRow(c + 2 &* ldc, c20, c21, cols: cols, alpha, beta) }
+        if rows > 3 { updateRow(c + 3 &* ldc, c30, c31, cols: cols, alpha, beta) }
+        if rows > 4 { updateRow(c + 4 &* ldc, c40, c41, cols: cols, alpha, beta) }
+        if rows > 5 { updateRow(c + 5 &* ldc, c50, c51, cols: cols, alpha, beta) }
+    }
+}
+
+// MARK: - Direct (unpacked) path for small problems
+
+extension GEMM {
+    /// Small problems on the calling thread: A read in place through strides, B read in place
+    /// when its rows are contiguous (transposed B and ragged column tails go through a small
+    /// zero-padded copy so every load is a full vector).
+    static func direct(_ p: Problem) {
+        let n = p.n, k = p.k
+        // op(A)[i][q] = a[i·ars + q·acs]
+        let ars = p.transA ? 1 : p.lda
+        let acs = p.transA ? p.lda : 1
+        let n8 = n & ~7
+        if p.transB {
+            let width = (n &+ 7) & ~7
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: k &* width) { buf in
+                let t = buf.baseAddress!
+                // Transpose B (n×k stored) to k×width, zero-padding the extra columns.
+                if n != width { t.update(repeating: 0, count: k &* width) }
+                transpose(p.b, p.ldb, rows: n, cols: k, t, width)
+                directColumns(p, ars: ars, acs: acs, b: t, ldb: width, j0: 0, j1: n)
+            }
+            return
+        }
+        if n8 > 0 {
+            directColumns(p, ars: ars, acs: acs, b: p.b, ldb: p.ldb, j0: 0, j1: n8)
+        }
+        if n8 < n {
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: k &* 8) { buf in
+                let t = buf.baseAddress!
+                for q in 0..<k {
+                    let s = p.b + q &* p.ldb
+                    for j in 0..<8 { t[q &* 8 &+ j] = n8 &+ j < n ? s[n8 &+ j] : 0 }
+                }
+                // The copy holds columns n8..<n at offset 0; shift the pointer so column j maps to it.
+                directColumns(p, ars: ars, acs: acs, b: t - n8, ldb: 8, j0: n8, j1: n)
+            }
+        }
+    }
+
+    /// C[:, j0..<j1] where every 8-lane load of B row q at columns j0.. (rounded up to 8) is valid.
+    static func directColumns(_ p: Problem, ars: Int, acs: Int, b: UnsafePointer<Float>, ldb: Int, j0: Int, j1: Int) {
+        let m = p.m
+        var j = j0
+        while j < j1 {
+            let cols = min(16, j1 &- j)
+            var i = 0
+            while i < m {
+                let rows = min(mr, m &- i)
+                let a = p.a + i &* ars
+                let c = p.c + (i &* p.ldc &+ j)
+                let bj = b + j
+                // A 16-wide tile needs two valid vectors; with 8 or fewer columns left use one.
+                if cols > 8 {
+                    switch rows {
+                    case 6: directTile(Rows6.self, Wide.self, p, a, ars, acs, bj, ldb, c, cols)
+                    case 5: directTile(Rows5.self, Wide.self, p, a, ars, acs, bj, ldb, c, cols)
+                    case 4: directTile(Rows4.self, Wide.self, p, a, ars, acs, bj, ldb, c, cols)
+                    case 3: directTile(Rows3.self, Wide.self, p, a, ars, acs, bj, ldb, c, cols)
+                    case 2: directTile(Rows2.self, Wide.self, p, a, ars, acs, bj, ldb, c, cols)
+                    default: directTile(Rows1.self, Wide.self, p, a, ars, acs, bj, ldb, c, cols)
+                    }
+                } else {
+                    switch rows {
+                    case 6: directTile(Rows6.self, Narrow.self, p, a, ars, acs, bj, ldb, c, cols)
+                    case 5: directTile(Rows5.self, Narrow.self, p, a, ars, acs, bj, ldb, c, cols)
+                    case 4: directTile(Rows4.self, Narrow.self, p, a, ars, acs, bj, ldb, c, cols)
+                    case 3: directTile(Rows3.self, Narrow.self, p, a, ars, acs, bj, ldb, c, cols)
+                    case 2: directTile(Rows2.self, Narrow.self, p, a, ars, acs, bj, ldb, c, cols)
+                    default: directTile(Rows1.self, Narrow.self, p, a, ars, acs, bj, ldb, c, cols)
+                    }
+                }
+                i &+= mr
+            }
+            j &+= cols
+        }
+    }
+
+    // Tile shapes as types: each generic specialization of `directTile` gets its row count and
+    // width as constants, so unused accumulators and branches compile away (plain arguments
+    // would need inlining, which the optimizer declines for this many copies).
+    protocol TileRows { static var count: Int { get } }
+    protocol TileWidth { static var wide: Bool { get } }
+    enum Rows1: TileRows { static var count: Int { 1 } }
+    enum Rows2: TileRows { static var count: Int { 2 } }
+    enum Rows3: TileRows { static var count: Int { 3 } }
+    enum Rows4: TileRows { static var count: Int { 4 } }
+    enum Rows5: TileRows { static var count: Int { 5 } }
+    enum Rows6: TileRows { static var count: Int { 6 } }
+    enum Wide: TileWidth { static var wide: Bool { true } }
+    enum Narrow: TileWidth { static var wide: Bool { false } }
+
+    /// Up to 6 rows × (8 or 16) columns, accumulated over all of k with A broadcast in place.
+    static func directTile<R: TileRows, W: TileWidth>(_: R.Type, _: W.Type, _ p: Problem, _ a: UnsafePointer<Float>, _ ars: Int, _ acs: Int,
+                           _ b: UnsafePointer<Float>, _ ldb: Int, _ c: UnsafeMutablePointer<Float>, _ cols: Int) {
+        let rows = R.count, wide = W.wide
+        var c00 = V8(), c01 = V8(), c10 = V8(), c11 = V8(), c20 = V8(), c21 = V8()
+        var c30 = V8(), c31 = V8(), c40 = V8(), c41 = V8(), c50 = V8(), c51 = V8()
+        let a1 = a + ars, a2 = a + 2 &* ars, a3 = a + 3 &* ars, a4 = a + 4 &* ars, a5 = a + 5 &* ars
+        var pb = b
+        var off = 0
+        for _ in 0..<p.k {
+            let b0 = load8(pb)
+            let b1 = wide ? load8(pb + 8) : V8()
+            var x = V8(repeating: a[off])
+            c00 = c00.addingProduct(x, b0); if wide { c01 = c01.addingProduct(x, b1) }
+            if rows > 1 {
+                x = V8(repeating: a1[off])
+                c10 = c10.addingProduct(x, b0); if wide { c11 = c11.addingProduct(x, b1) }
+            }
+            if rows > 2 {
+                x = V8(repeating: a2[off])
+                c20 = c20.addingProduct(x, b0); if wide { c21 = c21.addingProduct(x, b1) }
+            }
+            if rows > 3 {
+                x = V8(repeating: a3[off])
+                c30 = c30.addingProduct(x, b0); if wide { c31 = c31.addingProduct(x, b1) }
+            }
+            if rows > 4 {
+                x = V8(repeating: a4[off])
+                c40 = c40.addingProduct(x, b0); if wide { c41 = c41.addingProduct(x, b1) }
+            }
+            if rows > 5 {
+                x = V8(repeating: a5[off])
+                c50 = c50.addingProduct(x, b0); if wide { c51 = c51.addingProduct(x, b1) }
+            }
+            off &+= acs
+            pb += ldb
+        }
+        let ldc = p.ldc, alpha = p.alpha, beta = p.beta
+        updateRow(c, c00, c01, cols: cols, alpha, beta)
+        if rows > 1 { updateRow(c + ldc, c10, c11, cols: cols, alpha, beta) }
+        if rows > 2 { updateRow(c + 2 &* ldc, c20, c21, cols: cols, alpha, beta) }
+        if rows > 3 { updateRow(c + 3 &* ldc, c30, c31, cols: cols, alpha, beta) }
+        if rows > 4 { updateRow(c + 4 &* ldc, c40, c41, cols: cols, alpha, beta) }
+        if rows > 5 { updateRow(c + 5 &* ldc, c50, c51, cols: cols, alpha, beta) }
+    }
+}

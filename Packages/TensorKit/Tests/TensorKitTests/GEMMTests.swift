@@ -3,20 +3,14 @@ import TensorKit
 
 /// Checks GEMM.sgemm / sgemmBatched against a double-precision reference loop.
 final class GEMMTests: XCTestCase {
-    /// SplitMix64: small, seeded, independent of the rest of TensorKit.
+    /// Seeded draws for the cases, from TensorKit's generator.
     struct Rng {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var generator: RandomGenerator
+        init(state: UInt64) { generator = RandomGenerator(seed: state) }
         /// Uniform in [-1, 1).
-        mutating func float() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
+        mutating func float() -> Float { generator.nextFloat() * 2 - 1 }
         mutating func int(_ range: ClosedRange<Int>) -> Int {
-            range.lowerBound + Int(next() % UInt64(range.count))
+            range.lowerBound + generator.nextInt(below: range.count)
         }
         mutating func floats(_ n: Int) -> [Float] { (0..<n).map { _ in float() } }
     }

@@ -315,7 +315,7 @@ final class SafeTensorsTests: XCTestCase {
 
     /// Random, mostly plausible headers: each either parses into a consistent archive or throws SafeTensorsError.
     func testFuzzRandomHeaders() {
-        var random = SplitMix64(seed: 0x5AFE_7E45)
+        var random = Fuzz(seed: 0x5AFE_7E45)
         var parsed = 0
         for _ in 0..<2500 {
             var (header, dataLength) = randomHeader(&random)
@@ -341,7 +341,7 @@ final class SafeTensorsTests: XCTestCase {
         let headerEnd = 8 + Int(valid[0]) + Int(valid[1]) << 8
         let alphabet = Array(#"{}[]",:0123456789-.eE ntrufalsIFU_\"#.utf8)
 
-        var random = SplitMix64(seed: 42)
+        var random = Fuzz(seed: 42)
         for _ in 0..<2500 {
             var bytes = valid
             for _ in 0...random.below(3) {
@@ -451,27 +451,12 @@ extension SafeTensorsTests {
 
     // MARK: - Fuzz input
 
-    /// SplitMix64: tiny, seedable, and identical on every platform, so fuzz failures reproduce.
-    private struct SplitMix64 {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-
-        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-
-        mutating func pick<T>(_ choices: [T]) -> T { choices[below(choices.count)] }
-    }
+    /// Fuzz draws come from TensorKit's own seeded generator, so failures reproduce.
+    private typealias Fuzz = RandomGenerator
 
     /// A header laid out like a real one (consecutive offsets) with, now and then, a wrong or hostile token.
     /// Returns the header and the data length its offsets (if left intact) cover.
-    private func randomHeader(_ random: inout SplitMix64) -> (String, Int) {
+    private func randomHeader(_ random: inout Fuzz) -> (String, Int) {
         let dtypes = ["F64", "F32", "F16", "BF16", "I64", "I32", "I16", "I8", "U8", "BOOL"]
         let hostile = ["-1", "2.5", "1.0", "1e2", "1e300", "-0", "true", "false", "null", #""3""#, "[]", "{}",
                        "9223372036854775807", "18446744073709551615", "18446744073709551616", "4294967296", "3"]
@@ -506,7 +491,7 @@ extension SafeTensorsTests {
     }
 
     /// Deletes, duplicates or replaces one character of `text`.
-    private func mangle(_ text: String, _ random: inout SplitMix64) -> String {
+    private func mangle(_ text: String, _ random: inout Fuzz) -> String {
         var characters = Array(text)
         guard !characters.isEmpty else { return text }
         let index = random.below(characters.count)
@@ -517,4 +502,9 @@ extension SafeTensorsTests {
         }
         return String(characters)
     }
+}
+
+private extension RandomGenerator {
+    mutating func below(_ bound: Int) -> Int { nextInt(below: bound) }
+    mutating func pick<T>(_ choices: [T]) -> T { choices[nextInt(below: choices.count)] }
 }

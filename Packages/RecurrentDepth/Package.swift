@@ -1,0 +1,21 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Built for the processor that compiles it, like TensorKit (see its manifest).
+let fast: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native"])]
+
+let package = Package(
+    name: "RecurrentDepth",
+    products: [
+        .library(name: "RecurrentDepth", targets: ["RecurrentDepth"]),
+    ],
+    dependencies: [
+        .package(path: "../TensorKit"),
+        // KG-PENDING .package(path: "../KnowledgeGraph"),
+    ],
+    targets: [
+        .target(name: "RecurrentDepth", dependencies: ["TensorKit"/*KG-PENDING*/], swiftSettings: fast),
+        .testTarget(name: "RecurrentDepthTests", dependencies: ["RecurrentDepth"], swiftSettings: fast),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,227 @@
+import Foundation
+import TensorKit
+
+/// The recurrent-depth GPT-2 of "Loop, Think & Generalize": one stack of pre-LN blocks applied r
+/// times to the embedded input, then `ln_f` and the unembedding tied to the token embedding.
+///
+///     h_embed = dropout(token_embedding[ids] + position(T))          // [B, T, D]
+///     h = h_embed
+///     for t in 0..<r { if inputInjection && t > 0 { h += h_embed };  for block in blocks { h = block(h) } }
+///     logits = ln_f(h) · token_embeddingᵀ                             // [.., V]
+///
+/// A vanilla transformer is the same model with r = 1. Parameter names are the reference's.
+public final class RecurrentGPT2 {
+    public let config: ModelConfig
+    /// `[V, D]`, also the unembedding.
+    public let tokenEmbedding: Tensor
+    /// `[n_positions, D]` for learned positions, else nil.
+    public let positionEmbedding: Tensor?
+    public let blocks: [TransformerBlock]
+    public let finalNorm: LayerNormWeights
+    /// The fixed sin/cos table `[n_positions, D]` for sinusoidal positions (not a parameter).
+    let sinusoids: Tensor?
+
+    /// A fresh model with the reference's initialization: embeddings N(0, 1), projection weights
+    /// N(0, 0.02), biases 0, LayerNorms 1/0, then `c_scale` on both `c_proj` weights.
+    public convenience init(config: ModelConfig, generator: inout RandomGenerator) throws {
+        try Self.check(config, source: "model config")
+        let d = config.embeddingSize
+        let token = Tensor.randomNormal([config.vocabSize, d], using: &generator)
+        let position = config.positionalEmbedding == .learned ? Tensor.randomNormal([config.positions, d], using: &generator) : nil
+        var blocks: [TransformerBlock] = []
+        for _ in 0..<config.layers { blocks.append(TransformerBlock(config: config, generator: &generator)) }
+        self.init(config: config, tokenEmbedding: token, positionEmbedding: position, blocks: blocks,
+                  finalNorm: LayerNormWeights(size: d, eps: config.layerNormEpsilon))
+    }
+
+    /// A model from a state dict in the reference's names; every tensor the config needs must be
+    /// present with its shape, and nothing else (a tied `lm_head.weight` equal to the token
+    /// embedding is accepted and ignored). `source` names the file in errors.
+    public convenience init(config: ModelConfig, weights: [String: Tensor], source: String = "state dict") throws {
+        try Self.check(config, source: source)
+        let d = config.embeddingSize, eps = config.layerNormEpsilon
+        var remaining = weights
+        func take(_ name: String, _ shape: [Int]) throws -> Tensor {
+            guard let t = remaining.removeValue(forKey: name) else { throw RecurrentDepthError.missingTensor(name, file: source) }
+            guard t.shape == shape else { throw RecurrentDepthError.wrongShape(name, file: source, expected: shape, found: t.shape) }
+            return t
+        }
+        let token = try take("token_embedding.weight", [config.vocabSize, d])
+        let position = config.positionalEmbedding == .learned ? try take("position_embedding.weight", [config.positions, d]) : nil
+        var blocks: [TransformerBlock] = []
+        for i in 0..<config.layers {
+            let p = "blocks.\(i)."
+            func linear(_ name: String, _ inputs: Int, _ outputs: Int) throws -> Linear {
+                Linear(weight: try take(p + name + ".weight", [inputs, outputs]), bias: try take(p + name + ".bias", [outputs]))
+            }
+            func norm(_ name: String) throws -> LayerNormWeights {
+                LayerNormWeights(weight: try take(p + name + ".weight", [d]), bias: try take(p + name + ".bias", [d]), eps: eps)
+            }
+            blocks.append(TransformerBlock(ln1: try norm("ln_1"), attention: try linear("attn.c_attn", d, 3 * d),
+                                           attentionProjection: try linear("attn.c_proj", d, d), ln2: try norm("ln_2"),
+                                           feedForward: try linear("mlp.c_fc", d, 4 * d),
+                                           feedForwardProjection: try linear("mlp.c_proj", 4 * d, d), heads: config.heads))
+        }
+        let final = LayerNormWeights(weight: try take("ln_f.weight", [d]), bias: try take("ln_f.bias", [d]), eps: eps)
+        if let head = remaining.removeValue(forKey: "lm_head.weight"), head.shape != token.shape || head.scalars != token.scalars {
+            throw RecurrentDepthError.configMismatch("lm_head.weight differs from token_embedding.weight; this model ties them", file: source)
+        }
+        if let extra = remaining.keys.sorted().first {
+            throw RecurrentDepthError.unexpectedTensor(extra, file: source)
+        }
+        self.init(config: config, tokenEmbedding: token, positionEmbedding: position, blocks: blocks, finalNorm: final)
+    }
+
+    init(config: ModelConfig, tokenEmbedding: Tensor, positionEmbedding: Tensor?, blocks: [TransformerBlock], finalNorm: LayerNormWeights) {
+        self.config = config
+        self.tokenEmbedding = tokenEmbedding
+        self.positionEmbedding = positionEmbedding
+        self.blocks = blocks
+        self.finalNorm = finalNorm
+        sinusoids = config.positionalEmbedding == .sinusoidal ? Self.sinusoidTable(positions: config.positions, size: config.embeddingSize) : nil
+        for (_, p) in namedParameters { p.requiresGrad = true }
+    }
+
+    static func check(_ config: ModelConfig, source: String) throws {
+        let problems = config.problems
+        if !problems.isEmpty { throw RecurrentDepthError.invalidConfig(source, problems: problems) }
+    }
+
+    /// Every parameter under its state_dict name, in the reference's order.
+    public var namedParameters: [(String, Tensor)] {
+        var all: [(String, Tensor)] = [("token_embedding.weight", tokenEmbedding)]
+        if let positionEmbedding { all.append(("position_embedding.weight", positionEmbedding)) }
+        for (i, block) in blocks.enumerated() {
+            all += block.namedParameters.map { ("blocks.\(i).\($0.0)", $0.1) }
+        }
+        return all + [("ln_f.weight", finalNorm.weight), ("ln_f.bias", finalNorm.bias)]
+    }
+
+    public var parameters: [Tensor] { namedParameters.map(\.1) }
+
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    // MARK: - Forward
+
+    /// The embedded input `[B, T, D]`: token embedding plus positions, then embedding dropout.
+    public func embed(_ ids: IDTensor, dropout: Dropout? = nil) -> Tensor {
+        let t = ids.shape[1]
+        var h = tokenEmbedding.gatherRows(ids)
+        if let positionEmbedding {
+            h = h + positionEmbedding.sliced(axis: 0, 0..<t)
+        } else if let sinusoids {
+            h = h + sinusoids.sliced(axis: 0, 0..<t)
+        }
+        return Dropout.apply(dropout, \.embedding, to: h)
+    }
+
+    /// `ln_f` then the tied unembedding, on hidden states `[..., D]` → logits `[..., V]`.
+    public func readout(_ hidden: Tensor) -> Tensor {
+        Tensor.matmul(finalNorm(hidden), tokenEmbedding, transposeB: true)
+    }
+
+    /// The rows `hidden[b, positions[b]]` of `[B, T, D]`, as `[B, D]`.
+    public func rows(of hidden: Tensor, at positions: [Int]) -> Tensor {
+        let (b, t, d) = (hidden.shape[0], hidden.shape[1], hidden.shape[2])
+        return hidden.reshaped([b * t, d]).gatherRows(IDTensor(positions.enumerated().map { $0.offset * t + $0.element }))
+    }
+
+    /// Checks an input against the model before any work: shapes, ids in the vocabulary, a length
+    /// the position table covers, monitored positions inside the sequence.
+    public func validate(_ input: ModelInput) throws {
+        let (b, t) = (input.ids.shape.first ?? 0, input.ids.shape.count == 2 ? input.ids.shape[1] : 0)
+        guard input.ids.shape.count == 2, b > 0, t > 0 else { throw RecurrentDepthError.invalidInput("ids must be [batch, length] and non-empty, got \(input.ids.shape)") }
+        guard input.mask.shape == [b, t] else { throw RecurrentDepthError.invalidInput("mask is \(input.mask.shape), ids are [\(b), \(t)]") }
+        guard input.positions.count == b else { throw RecurrentDepthError.invalidInput("\(input.positions.count) monitored positions for \(b) examples") }
+        if config.positionalEmbedding != .none && t > config.positions {
+            throw RecurrentDepthError.invalidInput("sequence length \(t) exceeds n_positions \(config.positions)")
+        }
+        if let bad = input.ids.ids.firstIndex(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
+            throw RecurrentDepthError.invalidInput("token id \(input.ids.ids[bad]) of example \(bad / t) is outside the vocabulary of \(config.vocabSize)")
+        }
+        if let bad = input.positions.firstIndex(where: { !(0..<t).contains($0) }) {
+            throw RecurrentDepthError.invalidInput("monitored position \(input.positions[bad]) of example \(bad) is outside 0..<\(t)")
+        }
+    }
+
+    /// Runs the block stack `recurrence` times and returns the final hidden states of the examples
+    /// still running (all of them unless the observer stopped some).
+    ///
+    /// - observer: sees every step (and, if it asks, every block) and may stop examples early.
+    /// - dropout: training-time dropout; nil evaluates deterministically.
+    /// - gradientSteps: truncated backpropagation — only the last `k` steps are recorded for the
+    ///   gradient (the earlier ones run without a graph, so their activations are not kept).
+    public func run(_ input: ModelInput, recurrence: Int, observer: RecurrenceObserver? = nil,
+                    dropout: Dropout? = nil, gradientSteps: Int? = nil) throws -> RecurrenceOutput {
+        try validate(input)
+        guard recurrence >= 1 else { throw RecurrentDepthError.invalidInput("recurrence must be at least 1, got \(recurrence)") }
+        if let k = gradientSteps, k < 1 { throw RecurrentDepthError.invalidInput("gradient steps must be at least 1, got \(k)") }
+        var embedded = embed(input.ids, dropout: dropout)
+        var mask = input.mask, positions = input.positions
+        var examples = Array(0..<input.batchSize)
+        var h = embedded
+        let firstRecorded = recurrence - min(gradientSteps ?? recurrence, recurrence)
+        var stepsRun = 0
+        for t in 0..<recurrence {
+            let step = {
+                if self.config.inputInjection && t > 0 { h = h + embedded }
+                for (l, block) in self.blocks.enumerated() {
+                    h = block(h, mask: mask, dropout: dropout)
+                    if let observer, observer.observesLayers {
+                        observer.layerDidFinish(RecurrenceStep(index: t, layer: l, hidden: h, examples: examples, positions: positions, model: self))
+                    }
+                }
+            }
+            if t < firstRecorded { withoutGrad(step); h = h.detached() } else { step() }
+            stepsRun = t + 1
+            guard let observer else { continue }
+            let stopped = observer.recurrenceDidFinish(RecurrenceStep(index: t, layer: nil, hidden: h, examples: examples,
+                                                                      positions: positions, model: self))
+            if stopped.isEmpty { continue }
+            let keep = examples.indices.filter { !stopped.contains(examples[$0]) }
+            if keep.isEmpty { examples = []; break }
+            if keep.count < examples.count {
+                h = Self.selectRows(h, keep)
+                embedded = Self.selectRows(embedded, keep)
+                mask = Self.selectRows(mask, keep)
+                positions = keep.map { positions[$0] }
+                examples = keep.map { examples[$0] }
+            }
+        }
+        return RecurrenceOutput(hidden: examples.isEmpty ? nil : h, examples: examples, positions: positions, stepsRun: stepsRun)
+    }
+
+    /// Logits `[B, V]` at the monitored positions after `recurrence` steps (the training loss's input).
+    public func monitoredLogits(_ input: ModelInput, recurrence: Int, dropout: Dropout? = nil, gradientSteps: Int? = nil) throws -> Tensor {
+        let output = try run(input, recurrence: recurrence, dropout: dropout, gradientSteps: gradientSteps)
+        return readout(rows(of: output.hidden!, at: output.positions))
+    }
+
+    /// Rows `rows` of a tensor's first axis.
+    static func selectRows(_ x: Tensor, _ rows: [Int]) -> Tensor {
+        let inner = x.count / x.shape[0]
+        return x.reshaped([x.shape[0], inner]).gatherRows(IDTensor(rows)).reshaped([rows.count] + x.shape.dropFirst())
+    }
+
+    /// sin at even dims, cos at odd dims, angle `p · 10000^(−2i/d)` for the pair starting at 2i.
+    static func sinusoidTable(positions: Int, size d: Int) -> Tensor {
+        var table = [Float](repeating: 0, count: positions * d)
+        for p in 0..<positions {
+            for i in stride(from: 0, to: d, by: 2) {
+                let angle = Double(p) * Foundation.exp(Double(i) * -Foundation.log(10000.0) / Double(d))
+                table[p * d + i] = Float(Foundation.sin(angle))
+                if i + 1 < d { table[p * d + i + 1] = Float(Foundation.cos(angle)) }
+            }
+        }
+        return Tensor(shape: [positions, d], scalars: table)
+    }
+}
+
+/// What a forward pass leaves: the final hidden states `[running, T, D]` (nil when every example
+/// stopped early), which batch examples they belong to, and how many steps ran.
+public struct RecurrenceOutput {
+    public let hidden: Tensor?
+    public let examples: [Int]
+    public let positions: [Int]
+    public let stepsRun: Int
+}

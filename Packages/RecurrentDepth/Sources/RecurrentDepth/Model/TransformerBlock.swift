@@ -1,0 +1,63 @@
+import TensorKit
+
+/// One pre-LayerNorm GPT-2 block, re-applied at every recurrence step:
+///
+///     h = h + dropout(c_proj(attention(c_attn(ln_1(h)))))
+///     h = h + dropout(mlp.c_proj(gelu(mlp.c_fc(ln_2(h)))))
+///
+/// `c_attn` is `[D, 3D]` (q, k, v side by side), `c_proj` `[D, D]`, `c_fc` `[D, 4D]`, `mlp.c_proj` `[4D, D]`.
+public struct TransformerBlock {
+    public let ln1: LayerNormWeights
+    public let attention: Linear
+    public let attentionProjection: Linear
+    public let ln2: LayerNormWeights
+    public let feedForward: Linear
+    public let feedForwardProjection: Linear
+    public let heads: Int
+
+    public init(ln1: LayerNormWeights, attention: Linear, attentionProjection: Linear, ln2: LayerNormWeights,
+                feedForward: Linear, feedForwardProjection: Linear, heads: Int) {
+        self.ln1 = ln1
+        self.attention = attention
+        self.attentionProjection = attentionProjection
+        self.ln2 = ln2
+        self.feedForward = feedForward
+        self.feedForwardProjection = feedForwardProjection
+        self.heads = heads
+    }
+
+    /// The reference's initialization; `cScale` multiplies both output projections.
+    init(config: ModelConfig, generator: inout RandomGenerator) {
+        let d = config.embeddingSize
+        ln1 = LayerNormWeights(size: d, eps: config.layerNormEpsilon)
+        attention = Linear(inputs: d, outputs: 3 * d, generator: &generator)
+        attentionProjection = Linear(inputs: d, outputs: d, generator: &generator)
+        ln2 = LayerNormWeights(size: d, eps: config.layerNormEpsilon)
+        feedForward = Linear(inputs: d, outputs: 4 * d, generator: &generator)
+        feedForwardProjection = Linear(inputs: 4 * d, outputs: d, generator: &generator)
+        heads = config.heads
+        for w in [attentionProjection.weight, feedForwardProjection.weight] {
+            for i in 0..<w.count { w.pointer[i] *= config.cScale }
+        }
+    }
+
+    /// The block's parameters under their state_dict names (without the `blocks.{i}.` prefix).
+    public var namedParameters: [(String, Tensor)] {
+        [("ln_1.weight", ln1.weight), ("ln_1.bias", ln1.bias),
+         ("attn.c_attn.weight", attention.weight), ("attn.c_attn.bias", attention.bias),
+         ("attn.c_proj.weight", attentionProjection.weight), ("attn.c_proj.bias", attentionProjection.bias),
+         ("ln_2.weight", ln2.weight), ("ln_2.bias", ln2.bias),
+         ("mlp.c_fc.weight", feedForward.weight), ("mlp.c_fc.bias", feedForward.bias),
+         ("mlp.c_proj.weight", feedForwardProjection.weight), ("mlp.c_proj.bias", feedForwardProjection.bias)]
+    }
+
+    /// `h` is `[B, T, D]`, `mask` `[B, T]` of 1 (token) / 0 (padding).
+    public func callAsFunction(_ h: Tensor, mask: Tensor, dropout: Dropout?) -> Tensor {
+        let qkv = attention(ln1(h))
+        let attended = Tensor.causalAttention(qkv, attentionMask: mask, heads: heads,
+                                              dropoutMask: dropout?.attentionMask(batch: h.shape[0], heads: heads, time: h.shape[1]))
+        let afterAttention = h + Dropout.apply(dropout, \.residual, to: attentionProjection(attended))
+        let hidden = feedForward(ln2(afterAttention)).gelu()
+        return afterAttention + Dropout.apply(dropout, \.residual, to: feedForwardProjection(hidden))
+    }
+}

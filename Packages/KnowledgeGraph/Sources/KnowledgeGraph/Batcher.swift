@@ -1,0 +1,101 @@
+/// Cuts examples into padded batches, in order (evaluation) or shuffled per epoch (training).
+/// The last, partial batch of an epoch is kept.
+///
+/// Inputs longer than a fixed `max_len` are rejected when the batcher is made, naming the item;
+/// the reference's batching silently cut them. With `truncate: true` the first `max_len` tokens
+/// are kept (the label is unaffected: it is not part of the input).
+public struct Batcher: Sendable {
+    public let examples: [Example]
+    public let batchSize: Int
+    public let padding: Padding
+    public let truncate: Bool
+
+    public var batchesPerEpoch: Int { (examples.count + batchSize - 1) / batchSize }
+
+    public init(examples: [Example], batchSize: Int, padding: Padding, truncate: Bool = false, splitName: String? = nil) throws {
+        guard batchSize >= 1 else { throw KnowledgeGraphError.invalidParameter("batch_size", reason: "must be at least 1 (got \(batchSize))") }
+        guard !examples.isEmpty else { throw KnowledgeGraphError.emptySplit(splitName ?? "(examples given to the batcher)") }
+        if case .fixed(let maxLength) = padding {
+            guard maxLength >= 1 else { throw KnowledgeGraphError.invalidParameter("max_len", reason: "must be at least 1 (got \(maxLength))") }
+            if !truncate, let item = examples.firstIndex(where: { $0.inputIDs.count > maxLength }) {
+                throw KnowledgeGraphError.sequenceTooLong(length: examples[item].inputIDs.count, maxLength: maxLength,
+                                                          item: item, split: splitName)
+            }
+        }
+        self.examples = examples
+        self.batchSize = batchSize
+        self.padding = padding
+        self.truncate = truncate
+    }
+
+    public init(split: Split, batchSize: Int, padding: Padding, truncate: Bool = false) throws {
+        try self.init(examples: split.examples, batchSize: batchSize, padding: padding, truncate: truncate, splitName: split.name)
+    }
+
+    /// The epoch in file order (evaluation).
+    public func batches() -> BatchSequence {
+        BatchSequence(batcher: self, order: Array(examples.indices))
+    }
+
+    /// The epoch in an order shuffled by `generator` (which advances, so successive calls give
+    /// successive epochs).
+    public func batches(shuffledWith generator: inout SeededGenerator) -> BatchSequence {
+        BatchSequence(batcher: self, order: generator.permutation(examples.count))
+    }
+
+    /// Epoch `epoch` of a run seeded with `seed`: the same order whenever it is asked for, so a
+    /// resumed run continues with the order it would have had.
+    public func batches(epoch: Int, seed: UInt64) -> BatchSequence {
+        var generator = SeededGenerator(seed: seed ^ (UInt64(truncatingIfNeeded: epoch) &* 0x9E37_79B9_7F4A_7C15))
+        return batches(shuffledWith: &generator)
+    }
+
+    /// The batch of the examples at `indices`, in that order.
+    public func batch<C: Collection>(of indices: C) -> Batch where C.Element == Int {
+        let size = indices.count
+        let length: Int
+        switch padding {
+        case .fixed(let maxLength): length = maxLength
+        case .longest: length = indices.reduce(1) { max($0, examples[$1].inputIDs.count) }
+        }
+        var ids = [Int32](repeating: 0, count: size * length)
+        var mask = [Float](repeating: 0, count: size * length)
+        var lengths = [Int32](repeating: 0, count: size)
+        var labels = [Int32](repeating: 0, count: size)
+        var hops = [Int32](repeating: 0, count: size)
+        ids.withUnsafeMutableBufferPointer { ids in
+            mask.withUnsafeMutableBufferPointer { mask in
+                for (row, index) in indices.enumerated() {
+                    let example = examples[index]
+                    let n = min(example.inputIDs.count, length)
+                    let rowStart = row * length
+                    example.inputIDs.withUnsafeBufferPointer { source in
+                        (ids.baseAddress! + rowStart).update(from: source.baseAddress!, count: n)
+                    }
+                    (mask.baseAddress! + rowStart).update(repeating: 1, count: n)
+                    lengths[row] = Int32(n)
+                    labels[row] = example.label
+                    hops[row] = Int32(example.hops)
+                }
+            }
+        }
+        return Batch(size: size, length: length, inputIDs: ids, attentionMask: mask, inputLengths: lengths,
+                     labels: labels, hops: hops, exampleIndices: Array(indices))
+    }
+}
+
+/// One epoch's batches, built when they are read (an epoch of the reference's training set
+/// padded to 50 would take ~230 MB if built at once).
+public struct BatchSequence: RandomAccessCollection, Sendable {
+    public let batcher: Batcher
+    /// The example indices of the epoch, in the order they are batched.
+    public let order: [Int]
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { (order.count + batcher.batchSize - 1) / batcher.batchSize }
+
+    public subscript(position: Int) -> Batch {
+        let start = position * batcher.batchSize
+        return batcher.batch(of: order[start..<Swift.min(start + batcher.batchSize, order.count)])
+    }
+}

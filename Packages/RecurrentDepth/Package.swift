@@ -11,10 +11,10 @@ let package = Package(
     ],
     dependencies: [
         .package(path: "../TensorKit"),
-        // KG-PENDING .package(path: "../KnowledgeGraph"),
+        .package(path: "../KnowledgeGraph"),
     ],
     targets: [
-        .target(name: "RecurrentDepth", dependencies: ["TensorKit"/*KG-PENDING*/], swiftSettings: fast),
+        .target(name: "RecurrentDepth", dependencies: ["TensorKit", "KnowledgeGraph"], swiftSettings: fast),
         .testTarget(name: "RecurrentDepthTests", dependencies: ["RecurrentDepth"], swiftSettings: fast),
     ],
     swiftLanguageModes: [.v5]

@@ -1,6 +1,6 @@
 import XCTest
 import TensorKit
-@testable import RecurrentDepth
+import RecurrentDepth
 
 /// The model loaded from each fixture folder (config.json + model.safetensors, exactly as a
 /// checkpoint) reproduces PyTorch: logits after every recurrence count, both losses, every

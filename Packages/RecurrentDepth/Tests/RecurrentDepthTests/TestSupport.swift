@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 import TensorKit
-@testable import RecurrentDepth
+import RecurrentDepth
 
 /// The repository's `Fixtures/recurrent-gpt2` (PyTorch outputs copied from the shared fixtures).
 let fixturesRoot = URL(fileURLWithPath: #filePath)

@@ -47,7 +47,7 @@ public enum Checkpoint {
 
     // MARK: - Files
 
-    static func encodeJSON<T: Encodable>(_ value: T) throws -> Data {
+    public static func encodeJSON<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
@@ -56,7 +56,7 @@ public enum Checkpoint {
 
     /// Decodes a JSON file, turning a missing file or a decoding failure into a message that
     /// names the file and the key path.
-    static func decodeJSON<T: Decodable>(_ type: T.Type, from file: URL) throws -> T {
+    public static func decodeJSON<T: Decodable>(_ type: T.Type, from file: URL) throws -> T {
         guard let data = FileManager.default.contents(atPath: file.path) else { throw RecurrentDepthError.missingFile(file.path) }
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")

@@ -198,13 +198,13 @@ public final class RecurrentGPT2 {
     }
 
     /// Rows `rows` of a tensor's first axis.
-    static func selectRows(_ x: Tensor, _ rows: [Int]) -> Tensor {
+    public static func selectRows(_ x: Tensor, _ rows: [Int]) -> Tensor {
         let inner = x.count / x.shape[0]
         return x.reshaped([x.shape[0], inner]).gatherRows(IDTensor(rows)).reshaped([rows.count] + x.shape.dropFirst())
     }
 
     /// sin at even dims, cos at odd dims, angle `p · 10000^(−2i/d)` for the pair starting at 2i.
-    static func sinusoidTable(positions: Int, size d: Int) -> Tensor {
+    public static func sinusoidTable(positions: Int, size d: Int) -> Tensor {
         var table = [Float](repeating: 0, count: positions * d)
         for p in 0..<positions {
             for i in stride(from: 0, to: d, by: 2) {

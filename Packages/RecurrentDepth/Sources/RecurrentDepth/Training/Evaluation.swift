@@ -1,0 +1,44 @@
+import KnowledgeGraph
+import TensorKit
+
+/// Accuracy of one test type.
+public struct TypeAccuracy: Codable, Equatable {
+    public var type: String
+    public var count: Int
+    public var correct: Int
+    /// Mean recurrence steps used per example.
+    public var meanIterations: Double
+
+    public var accuracy: Double { count == 0 ? 0 : Double(correct) / Double(count) }
+}
+
+extension ModelInput {
+    /// A KnowledgeGraph batch as model input: the id and mask arrays move into tensors whole.
+    public init(_ batch: Batch, predictionPosition: PredictionPosition) {
+        self.init(ids: IDTensor(shape: [batch.size, batch.length], ids: batch.inputIDs),
+                  mask: Tensor(shape: [batch.size, batch.length], scalars: batch.attentionMask),
+                  positions: predictionPosition.positions(lengths: batch.inputLengths.map(Int.init), paddedLength: batch.length))
+    }
+}
+
+/// Evaluates `split` one test type at a time (in the split's order of types), in batches, with
+/// `evaluator` deciding how each batch is answered.
+public func evaluateByType(_ model: RecurrentGPT2, split: Split, evaluator: Evaluator, batchSize: Int,
+                           padding: Padding, truncate: Bool = false,
+                           predictionPosition: PredictionPosition) throws -> [TypeAccuracy] {
+    var results: [TypeAccuracy] = []
+    for (type, group) in split.groupedByType() {
+        let batcher = try Batcher(examples: group.examples, batchSize: batchSize, padding: padding, truncate: truncate)
+        var result = TypeAccuracy(type: type, count: 0, correct: 0, meanIterations: 0)
+        var iterations = 0
+        for batch in batcher.batches() {
+            let answers = try evaluator.answer(ModelInput(batch, predictionPosition: predictionPosition), model: model)
+            for i in 0..<batch.size where answers.answers[i] == batch.labels[i] { result.correct += 1 }
+            result.count += batch.size
+            iterations += answers.iterations.reduce(0, +)
+        }
+        result.meanIterations = result.count == 0 ? 0 : Double(iterations) / Double(result.count)
+        results.append(result)
+    }
+    return results
+}

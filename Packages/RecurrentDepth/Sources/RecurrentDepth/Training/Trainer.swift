@@ -1,0 +1,370 @@
+import Foundation
+import KnowledgeGraph
+import TensorKit
+
+/// How a call to `Trainer.run()` ended.
+public enum TrainingOutcome: Equatable {
+    /// The curriculum passed its last stage.
+    case curriculumComplete
+    /// A limit (`maxSteps`, `maxEpochs`, `maxMinutes`, or all `epochs` without a curriculum) was reached.
+    case limitReached(String)
+    /// `Interruption` was requested; a checkpoint was written.
+    case interrupted
+}
+
+/// A snapshot for progress displays, passed after every step.
+public struct TrainingProgress {
+    public var step: Int
+    public var epoch: Int
+    public var stage: Int?
+    public var batchInEpoch: Int
+    public var batchesPerEpoch: Int
+    /// This step's loss and the recurrence it used.
+    public var loss: Float
+    public var recurrence: Int
+    public var learningRate: Double
+    public var latestAccuracy: [String: Double]
+    public var elapsedSeconds: Double
+    /// Steps per second in this session.
+    public var rate: Double
+}
+
+/// Trains a `RecurrentGPT2` the way the reference does (DESIGN.md, "Training"): AdamW with
+/// warmup then linear decay, cross-entropy at one position per example, a recurrence drawn per
+/// batch from the schedule, the hop curriculum, evaluation per test type, a JSON Lines metrics
+/// log and resumable checkpoints, all under `runFolder`:
+///
+///     metrics.jsonl                  one MetricsRecord per line
+///     checkpoints/latest             the newest checkpoint (what --resume reads)
+///     checkpoints/stage-K, epoch-N, final
+///
+/// Each step: forward → loss → zero grads → backward → clip → AdamW at the scheduled rate.
+public final class Trainer {
+    public static let stateFile = "trainer_state.json"
+    public static let optimizerFile = "optimizer.safetensors"
+    public static let configFile = "training_config.json"
+    public static let metricsFile = "metrics.jsonl"
+
+    public let model: RecurrentGPT2
+    public let config: TrainingConfig
+    public let schedule: RecurrenceSchedule
+    public var evaluator: Evaluator
+    public let runFolder: URL
+    public private(set) var state: TrainerState
+    /// Called after every step (cheap; displays throttle themselves).
+    public var onProgress: ((TrainingProgress) -> Void)?
+    /// Called with every record written to the metrics log.
+    public var onRecord: ((MetricsRecord) -> Void)?
+
+    let train: Split
+    let test: Split
+    private var optimizer: AdamW
+    private var dropout: Dropout
+    private var stageTrain: Split
+    private var batcher: Batcher
+    private var lastCheckpoint: String?
+    private var pendingLoss = 0.0, pendingR = 0.0, pendingCount = 0
+
+    /// A new run. `evaluator` defaults to fixed recurrence at the schedule's maximum.
+    public init(model: RecurrentGPT2, dataset: Dataset, config: TrainingConfig, schedule: RecurrenceSchedule,
+                evaluator: Evaluator? = nil, runFolder: URL) throws {
+        let problems = config.problems
+        if !problems.isEmpty { throw RecurrentDepthError.invalidTrainingConfig(problems.joined(separator: "; ")) }
+        self.model = model
+        self.config = config
+        self.schedule = schedule
+        self.evaluator = evaluator ?? FixedRecurrenceEvaluator(recurrence: schedule.maximum)
+        self.runFolder = runFolder
+        train = try dataset.split("train")
+        test = try dataset.split(config.testFile)
+        state = TrainerState(seed: config.seed, stage: config.curriculum?.firstHop)
+        dropout = Dropout(config: model.config, generator: state.dropoutGenerator)
+        optimizer = AdamW(parameters: model.parameters, learningRate: config.learningRate, beta1: config.beta1,
+                          beta2: config.beta2, eps: config.epsilon, weightDecay: config.weightDecay)
+        (stageTrain, batcher) = try Self.trainingSet(train, stage: state.stage, config: config)
+        try checkAgainstModel(dataset: dataset)
+    }
+
+    /// Continues the run saved in `checkpoint` (a folder written by a trainer); the model there
+    /// replaces `model`'s weights. The run goes on exactly as if it had never stopped.
+    public convenience init(resumingFrom checkpoint: URL, dataset: Dataset, config: TrainingConfig,
+                            schedule: RecurrenceSchedule, evaluator: Evaluator? = nil, runFolder: URL) throws {
+        let model = try Checkpoint.readModel(from: checkpoint)
+        try self.init(model: model, dataset: dataset, config: config, schedule: schedule, evaluator: evaluator, runFolder: runFolder)
+        let saved = try Checkpoint.decodeJSON(TrainerState.self, from: checkpoint.appendingPathComponent(Self.stateFile))
+        state = saved
+        dropout = Dropout(config: model.config, generator: saved.dropoutGenerator)
+        (stageTrain, batcher) = try Self.trainingSet(train, stage: saved.stage, config: config)
+        try restoreOptimizer(from: checkpoint.appendingPathComponent(Self.optimizerFile))
+        lastCheckpoint = checkpoint.path
+        try trimMetricsLog(after: saved.step)
+    }
+
+    // MARK: - The loop
+
+    public func run() throws -> TrainingOutcome {
+        let started = Date()
+        let elapsedBefore = state.elapsedSeconds
+        var sessionSteps = 0
+        func elapsed() -> Double { elapsedBefore + Date().timeIntervalSince(started) }
+        if state.finished { return .curriculumComplete }
+        var shuffle = state.epochShuffleState
+        var order = shuffle.permutation(stageTrain.count)
+
+        while true {
+            if let limit = limitReached(elapsed: elapsed()) {
+                state.elapsedSeconds = elapsed()
+                try checkpoint(named: "final")
+                return .limitReached(limit)
+            }
+            let start = state.batchInEpoch * config.batchSize
+            let indices = Array(order[start..<min(start + config.batchSize, order.count)])
+            let batch = batcher.batch(of: indices)
+            let (loss, r, lr) = try trainingStep(batch)
+            sessionSteps += 1
+            state.batchInEpoch += 1
+            pendingLoss += Double(loss); pendingR += Double(r); pendingCount += 1
+            if state.step % config.logEverySteps == 0 { try logTraining(lr: lr, elapsed: elapsed()) }
+            onProgress?(TrainingProgress(step: state.step, epoch: state.epoch, stage: state.stage, batchInEpoch: state.batchInEpoch,
+                                         batchesPerEpoch: batcher.batchesPerEpoch, loss: loss, recurrence: r, learningRate: lr,
+                                         latestAccuracy: state.latestAccuracy, elapsedSeconds: elapsed(),
+                                         rate: Double(sessionSteps) / max(Date().timeIntervalSince(started), 1e-9)))
+
+            let epochEnded = state.batchInEpoch == batcher.batchesPerEpoch
+            var evaluated = false, advanced = false
+            if epochEnded {
+                state.epoch += 1
+                state.batchInEpoch = 0
+                if state.epoch % config.evaluateEveryEpochs == 0 {
+                    advanced = try evaluateAndAdvance(lr: lr, elapsed: elapsed())
+                    evaluated = true
+                }
+            }
+            if !evaluated, let every = config.evaluateEverySteps, state.step % every == 0 {
+                advanced = try evaluateAndAdvance(lr: lr, elapsed: elapsed())
+            }
+            if let stage = state.stage, let curriculum = config.curriculum, stage > curriculum.lastHop {
+                state.elapsedSeconds = elapsed()
+                state.finished = true
+                try checkpoint(named: "final")
+                return .curriculumComplete
+            }
+            if advanced || epochEnded {
+                // A new epoch (or a new stage's training set) draws a new order.
+                state.batchInEpoch = 0
+                state.epochShuffleState = shuffle
+                order = shuffle.permutation(stageTrain.count)
+            }
+            if epochEnded, let every = config.checkpointEveryEpochs, state.epoch % every == 0 {
+                state.elapsedSeconds = elapsed()
+                try checkpoint(named: "epoch-\(state.epoch)")
+            }
+            if Interruption.isRequested {
+                state.elapsedSeconds = elapsed()
+                try checkpoint(named: nil)
+                return .interrupted
+            }
+        }
+    }
+
+    /// One optimizer step on `batch`; returns the loss, the recurrence used and the learning rate.
+    private func trainingStep(_ batch: Batch) throws -> (Float, Int, Double) {
+        let input = ModelInput(batch, predictionPosition: config.predictionPosition)
+        let context = RecurrenceContext(step: state.step, stage: state.stage, hops: batch.hops.map(Int.init))
+        let r = schedule.recurrence(for: context, generator: &state.scheduleGenerator)
+        let logits = try model.monitoredLogits(input, recurrence: r, dropout: dropout.isIdentity ? nil : dropout,
+                                               gradientSteps: config.gradientSteps)
+        let loss = Tensor.crossEntropy(logits, targets: IDTensor(shape: [batch.size], ids: batch.labels),
+                                       labelSmoothing: config.labelSmoothing)
+        let value = loss.item
+        guard value.isFinite else {
+            throw RecurrentDepthError.nonFiniteLoss(step: state.step, loss: value, lastCheckpoint: lastCheckpoint)
+        }
+        optimizer.zeroGrad()
+        loss.backward()
+        if let maxNorm = config.clipNorm { _ = clipGradientNorm(model.parameters, maxNorm: maxNorm) }
+        let lr = learningRateSchedule.learningRate(at: state.stageStep)
+        optimizer.learningRate = lr
+        optimizer.step()
+        state.step += 1
+        state.stageStep += 1
+        state.dropoutGenerator = dropout.generator
+        return (value, r, lr)
+    }
+
+    /// Warmup then linear decay over this stage's `steps_per_epoch × epochs`, from the stage's base rate.
+    private var learningRateSchedule: LinearWarmupDecay {
+        let base = state.stage.flatMap { stage in config.curriculum?.learningRate(base: config.learningRate, stage: stage) }
+            ?? config.learningRate
+        return LinearWarmupDecay(peak: base, warmupSteps: config.warmupSteps, totalSteps: batcher.batchesPerEpoch * config.epochs)
+    }
+
+    private func limitReached(elapsed: Double) -> String? {
+        if let n = config.maxSteps, state.step >= n { return "max steps (\(n))" }
+        if let n = config.maxEpochs, state.epoch >= n { return "max epochs (\(n))" }
+        if let m = config.maxMinutes, elapsed >= m * 60 { return "max minutes (\(m))" }
+        if config.curriculum == nil, state.epoch >= config.epochs { return "all \(config.epochs) epochs" }
+        return nil
+    }
+
+    // MARK: - Evaluation and the curriculum
+
+    /// The test examples evaluated now: with a curriculum, those of at most the current stage's hops.
+    private var currentTest: Split {
+        guard let stage = state.stage else { return test }
+        return test.selecting(hopsAtMost: stage)
+    }
+
+    /// Evaluates, logs, and moves the curriculum on when the stage's test accuracy passes the
+    /// threshold (and the run is past "force grok"). Returns whether the stage changed.
+    private func evaluateAndAdvance(lr: Double, elapsed: Double) throws -> Bool {
+        let results = try evaluate()
+        var accuracy: [String: Double] = [:], count: [String: Int] = [:], iterations: [String: Double] = [:]
+        for result in results {
+            accuracy[result.type] = result.accuracy
+            count[result.type] = result.count
+            iterations[result.type] = result.meanIterations
+        }
+        state.latestAccuracy = accuracy
+        try append(MetricsRecord(kind: "eval", step: state.step, epoch: state.epoch, stage: state.stage, loss: nil, lr: lr, r: nil,
+                                 accuracy: accuracy, count: count, iterations: iterations, evaluator: evaluator.name, elapsed: elapsed))
+        guard let stage = state.stage, let curriculum = config.curriculum else { return false }
+        let key = curriculum.testType(stage: stage)
+        guard let passed = accuracy[key], passed > curriculum.threshold, state.epoch >= curriculum.forceGrokEpochs else { return false }
+        state.elapsedSeconds = elapsed
+        try checkpoint(named: "stage-\(stage)")
+        state.stage = stage + 1
+        state.stageStep = 0
+        if stage + 1 <= curriculum.lastHop {
+            (stageTrain, batcher) = try Self.trainingSet(train, stage: stage + 1, config: config)
+            // Each stage starts a fresh AdamW, as the reference does.
+            optimizer = AdamW(parameters: model.parameters, learningRate: config.learningRate, beta1: config.beta1,
+                              beta2: config.beta2, eps: config.epsilon, weightDecay: config.weightDecay)
+        }
+        return true
+    }
+
+    /// Accuracy per test type of the examples evaluated now.
+    public func evaluate() throws -> [TypeAccuracy] {
+        try evaluateByType(model, split: currentTest, evaluator: evaluator, batchSize: config.evaluationBatchSize,
+                           padding: padding, truncate: config.truncate, predictionPosition: config.predictionPosition)
+    }
+
+    private var padding: Padding { Self.padding(config) }
+
+    static func padding(_ config: TrainingConfig) -> Padding {
+        switch config.padding {
+        case let .fixed(n): return .fixed(n)
+        case .longest: return .longest
+        }
+    }
+
+    /// The training examples of a stage: every example of at most `stage` hops, counted from the
+    /// tokens (the reference's own train.json mislabels its types).
+    static func trainingSet(_ train: Split, stage: Int?, config: TrainingConfig) throws -> (Split, Batcher) {
+        let split = stage.map { train.selecting(hopsAtMost: $0) } ?? train
+        if split.isEmpty {
+            throw RecurrentDepthError.invalidTrainingConfig("no training example has at most \(stage ?? 0) hops")
+        }
+        return (split, try Batcher(examples: split.examples, batchSize: config.batchSize, padding: padding(config), truncate: config.truncate))
+    }
+
+    /// Fails before training when the data cannot go through this model.
+    private func checkAgainstModel(dataset: Dataset) throws {
+        if dataset.vocabulary.count > model.config.vocabSize {
+            throw RecurrentDepthError.invalidTrainingConfig("the dataset's vocabulary has \(dataset.vocabulary.count) tokens, the model's vocab_size is \(model.config.vocabSize)")
+        }
+        if case let .fixed(n) = config.padding, model.config.positionalEmbedding != .none, n > model.config.positions {
+            throw RecurrentDepthError.invalidTrainingConfig("max_len \(n) exceeds the model's n_positions \(model.config.positions)")
+        }
+        if let curriculum = config.curriculum {
+            let types = Set(test.types)
+            let missing = (curriculum.firstHop...curriculum.lastHop).map(curriculum.testType).filter { !types.contains($0) }
+            if let first = missing.first {
+                throw RecurrentDepthError.invalidTrainingConfig("the curriculum needs test type '\(first)' in \(config.testFile).json, which has \(test.types.joined(separator: ", "))")
+            }
+        }
+    }
+
+    // MARK: - Logs and checkpoints
+
+    private func logTraining(lr: Double, elapsed: Double) throws {
+        guard pendingCount > 0 else { return }
+        try append(MetricsRecord(kind: "train", step: state.step, epoch: state.epoch, stage: state.stage,
+                                 loss: pendingLoss / Double(pendingCount), lr: lr, r: pendingR / Double(pendingCount),
+                                 accuracy: nil, count: nil, iterations: nil, evaluator: nil, elapsed: elapsed))
+        pendingLoss = 0; pendingR = 0; pendingCount = 0
+    }
+
+    private var metricsURL: URL { runFolder.appendingPathComponent(Self.metricsFile) }
+
+    private func append(_ record: MetricsRecord) throws {
+        onRecord?(record)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var line = try encoder.encode(record)
+        line.append(UInt8(ascii: "\n"))
+        try FileManager.default.createDirectory(at: runFolder, withIntermediateDirectories: true)
+        if let handle = FileHandle(forWritingAtPath: metricsURL.path) {
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: line)
+        } else {
+            try line.write(to: metricsURL, options: .atomic)
+        }
+    }
+
+    /// Drops log records written after the checkpoint a run resumes from (they will be redone).
+    private func trimMetricsLog(after step: Int) throws {
+        guard let data = FileManager.default.contents(atPath: metricsURL.path) else { return }
+        let decoder = JSONDecoder()
+        let kept = data.split(separator: UInt8(ascii: "\n")).filter { line in
+            guard let record = try? decoder.decode(MetricsRecord.self, from: Data(line)) else { return false }
+            return record.step <= step
+        }
+        var out = Data()
+        for line in kept { out.append(contentsOf: line); out.append(UInt8(ascii: "\n")) }
+        try out.write(to: metricsURL, options: .atomic)
+    }
+
+    /// Writes `checkpoints/latest` and, when named, `checkpoints/NAME` too.
+    private func checkpoint(named name: String?) throws {
+        let folder = runFolder.appendingPathComponent("checkpoints")
+        var files: [String: Data] = [:]
+        files[Self.stateFile] = try Checkpoint.encodeJSON(state)
+        files[Self.configFile] = try Checkpoint.encodeJSON(config)
+        var moments = SafeTensorsArchive()
+        for (i, (key, _)) in model.namedParameters.enumerated() {
+            moments.set("exp_avg.\(key)", optimizer.firstMoments[i])
+            moments.set("exp_avg_sq.\(key)", optimizer.secondMoments[i])
+        }
+        moments["steps"] = SafeTensorsEntry(int64s: optimizer.steps.map(Int64.init), shape: [optimizer.steps.count])
+        files[Self.optimizerFile] = Data(moments.serialized())
+        for target in [name, "latest"].compactMap({ $0 }) {
+            try Checkpoint.write(model, to: folder.appendingPathComponent(target), extraFiles: files)
+        }
+        lastCheckpoint = folder.appendingPathComponent(name ?? "latest").path
+    }
+
+    private func restoreOptimizer(from file: URL) throws {
+        guard FileManager.default.fileExists(atPath: file.path) else { throw RecurrentDepthError.missingFile(file.path) }
+        do {
+            let archive = try SafeTensorsArchive(contentsOf: file)
+            var m: [Tensor] = [], v: [Tensor] = []
+            for (key, p) in model.namedParameters {
+                let first = try archive.tensor("exp_avg.\(key)"), second = try archive.tensor("exp_avg_sq.\(key)")
+                guard first.shape == p.shape, second.shape == p.shape else {
+                    throw RecurrentDepthError.wrongShape("exp_avg.\(key)", file: file.path, expected: p.shape, found: first.shape)
+                }
+                m.append(first); v.append(second)
+            }
+            let steps = try archive.entry("steps").integers()
+            guard steps.count == m.count else {
+                throw RecurrentDepthError.configMismatch("optimizer steps for \(steps.count) parameters, the model has \(m.count)", file: file.path)
+            }
+            optimizer.restore(firstMoments: m, secondMoments: v, steps: steps)
+        } catch let error as RecurrentDepthError { throw error } catch {
+            throw RecurrentDepthError.unreadableFile(file.path, reason: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import KnowledgeGraph
+import TensorKit
+
+/// Where a run is, saved with every checkpoint as `trainer_state.json` so that a resumed run
+/// continues exactly: the same batches, dropout masks and recurrences as if it never stopped.
+public struct TrainerState: Codable, Equatable {
+    /// Optimizer steps taken in the whole run.
+    public var step = 0
+    /// Epochs completed in the whole run (across stages).
+    public var epoch = 0
+    /// Curriculum stage (deepest hop count trained), nil without a curriculum.
+    public var stage: Int?
+    /// Steps taken in the current stage (the learning-rate schedule restarts at each stage).
+    public var stageStep = 0
+    /// Batches of the current epoch already trained.
+    public var batchInEpoch = 0
+    /// The shuffle generator as it was when the current epoch's order was drawn.
+    public var epochShuffleState: SeededGenerator
+    /// Draws the recurrence of each batch.
+    public var scheduleGenerator: RandomGenerator
+    /// Draws the dropout masks.
+    public var dropoutGenerator: RandomGenerator
+    /// Seconds of training before this session (the run's elapsed time continues across resumes).
+    public var elapsedSeconds = 0.0
+    /// The latest accuracy per test type (0...1).
+    public var latestAccuracy: [String: Double] = [:]
+    /// True once the curriculum has passed its last stage (a limit does not finish a run: resuming
+    /// with a higher limit goes on).
+    public var finished = false
+
+    public init(seed: UInt64, stage: Int?) {
+        var root = RandomGenerator(seed: seed)
+        epochShuffleState = SeededGenerator(seed: root.next())
+        scheduleGenerator = root.fork()
+        dropoutGenerator = root.fork()
+        self.stage = stage
+    }
+}
+
+/// One line of the metrics log (`metrics.jsonl`): a training-loss report every few steps
+/// (`kind` "train") and every evaluation (`kind` "eval", with accuracy per test type, 0...1).
+public struct MetricsRecord: Codable, Equatable {
+    public var kind: String
+    public var step: Int
+    public var epoch: Int
+    public var stage: Int?
+    /// Mean training loss since the previous record.
+    public var loss: Double?
+    public var lr: Double
+    /// Mean recurrence used by the training batches since the previous record.
+    public var r: Double?
+    public var accuracy: [String: Double]?
+    /// Number of evaluated examples per type.
+    public var count: [String: Int]?
+    /// Mean recurrence steps used per type in evaluation.
+    public var iterations: [String: Double]?
+    public var evaluator: String?
+    public var elapsed: Double
+}

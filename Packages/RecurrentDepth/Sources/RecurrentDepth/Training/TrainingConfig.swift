@@ -1,0 +1,123 @@
+import Foundation
+
+/// How to pad a batch: to a fixed length (the extrapolation task's `max_len`) or to its longest sequence.
+public enum PaddingMode: Codable, Equatable, Sendable {
+    case fixed(Int)
+    case longest
+}
+
+/// The hop curriculum of the depth-extrapolation task: stage k trains on atomic facts and every
+/// chain of ≤ k hops and moves on once the k-hop test accuracy exceeds `threshold`.
+public struct CurriculumConfig: Codable, Equatable, Sendable {
+    public var firstHop: Int = 2
+    public var lastHop: Int = 40
+    /// Fraction (0...1) of k-hop test examples answered right that ends stage k.
+    public var threshold: Double = 0.95
+    /// Stage changes wait until the run's epoch (counted across stages) reaches this ("force grok").
+    public var forceGrokEpochs: Int = 0
+    /// Per-stage learning rate `max(base · γ^(k − firstHop), minimum)`; nil keeps the base rate.
+    public var learningRateDecay: Double?
+    public var minimumLearningRate: Double = 0
+    /// The test type whose accuracy decides stage k; `{k}` is replaced by k.
+    public var stageTestType: String = "{k}hop_test"
+
+    public init(firstHop: Int = 2, lastHop: Int = 40, threshold: Double = 0.95, forceGrokEpochs: Int = 0,
+                learningRateDecay: Double? = nil, minimumLearningRate: Double = 0) {
+        self.firstHop = firstHop
+        self.lastHop = lastHop
+        self.threshold = threshold
+        self.forceGrokEpochs = forceGrokEpochs
+        self.learningRateDecay = learningRateDecay
+        self.minimumLearningRate = minimumLearningRate
+    }
+
+    public func learningRate(base: Double, stage: Int) -> Double {
+        guard let γ = learningRateDecay else { return base }
+        return max(base * pow(γ, Double(stage - firstHop)), minimumLearningRate)
+    }
+
+    public func testType(stage: Int) -> String { stageTestType.replacingOccurrences(of: "{k}", with: String(stage)) }
+}
+
+/// Everything the trainer needs besides the model, the data and the recurrence schedule. The
+/// defaults are the reference's; `extrapolation` and `systematicity` are its two tasks' settings.
+public struct TrainingConfig: Codable, Equatable, Sendable {
+    public var learningRate: Double = 1e-4
+    public var weightDecay: Double = 0.01
+    public var beta1: Double = 0.9
+    public var beta2: Double = 0.999
+    public var epsilon: Double = 1e-8
+    public var warmupSteps: Int = 2000
+    /// The decay horizon is `steps_per_epoch × epochs` (per stage with a curriculum); the
+    /// reference's 100 001 makes the rate flat after warmup in practice.
+    public var epochs: Int = 100_001
+    public var labelSmoothing: Float = 0
+    /// Clip the global gradient norm to this; nil does not clip.
+    public var clipNorm: Double?
+    public var batchSize: Int = 128
+    public var predictionPosition: PredictionPosition = .lastToken
+    public var padding: PaddingMode = .fixed(50)
+    /// Cut sequences longer than the fixed padding instead of failing (the reference cuts silently).
+    public var truncate: Bool = false
+    /// Backpropagate through only the last k recurrence steps; nil: through all of them.
+    public var gradientSteps: Int?
+    public var curriculum: CurriculumConfig?
+    /// Evaluate every this many epochs...
+    public var evaluateEveryEpochs: Int = 1
+    /// ...and, for very large epochs, also every this many steps.
+    public var evaluateEverySteps: Int?
+    public var evaluationBatchSize: Int = 512
+    /// The test file of the dataset, evaluated per type.
+    public var testFile: String = "test"
+    /// Write `checkpoints/epoch-N` every this many epochs; nil: only at stage changes, interrupts and the end.
+    public var checkpointEveryEpochs: Int?
+    /// Log the training loss every this many steps (besides every evaluation).
+    public var logEverySteps: Int = 100
+    public var maxSteps: Int?
+    public var maxEpochs: Int?
+    public var maxMinutes: Double?
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    /// The reference's depth-extrapolation settings: weight decay 0.01, no label smoothing, fixed
+    /// padding to 50, the hop curriculum from 2 to 40 at 0.95.
+    public static var extrapolation: TrainingConfig {
+        var config = TrainingConfig()
+        config.curriculum = CurriculumConfig()
+        return config
+    }
+
+    /// The reference's systematicity settings: weight decay 0.1, label smoothing 0.1, padding to
+    /// the longest sequence of each batch, no curriculum.
+    public static var systematicity: TrainingConfig {
+        var config = TrainingConfig()
+        config.weightDecay = 0.1
+        config.labelSmoothing = 0.1
+        config.padding = .longest
+        return config
+    }
+
+    /// Every problem with the settings, one message each.
+    public var problems: [String] {
+        var found: [String] = []
+        if !(learningRate > 0) { found.append("learning rate must be positive (got \(learningRate))") }
+        if weightDecay < 0 { found.append("weight decay must not be negative (got \(weightDecay))") }
+        if warmupSteps < 0 { found.append("warmup steps must not be negative (got \(warmupSteps))") }
+        if epochs < 1 { found.append("epochs must be at least 1 (got \(epochs))") }
+        if !(0..<1).contains(labelSmoothing) { found.append("label smoothing must be in [0, 1) (got \(labelSmoothing))") }
+        if let c = clipNorm, !(c > 0) { found.append("clip norm must be positive (got \(c))") }
+        if batchSize < 1 { found.append("batch size must be at least 1 (got \(batchSize))") }
+        if evaluationBatchSize < 1 { found.append("evaluation batch size must be at least 1 (got \(evaluationBatchSize))") }
+        if case let .fixed(n) = padding, n < 1 { found.append("max_len must be at least 1 (got \(n))") }
+        if let k = gradientSteps, k < 1 { found.append("gradient steps must be at least 1 (got \(k))") }
+        if evaluateEveryEpochs < 1 { found.append("evaluate-every-epochs must be at least 1 (got \(evaluateEveryEpochs))") }
+        if let n = evaluateEverySteps, n < 1 { found.append("evaluate-every-steps must be at least 1 (got \(n))") }
+        if logEverySteps < 1 { found.append("log-every-steps must be at least 1 (got \(logEverySteps))") }
+        if let c = curriculum {
+            if c.firstHop < 1 || c.lastHop < c.firstHop { found.append("curriculum hops \(c.firstHop)...\(c.lastHop) are not a range of at least 1") }
+            if !(0...1).contains(c.threshold) { found.append("curriculum threshold must be in [0, 1] (got \(c.threshold))") }
+        }
+        return found
+    }
+}

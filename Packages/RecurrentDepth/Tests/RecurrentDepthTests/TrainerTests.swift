@@ -1,0 +1,237 @@
+import Foundation
+import XCTest
+import KnowledgeGraph
+import TensorKit
+import RecurrentDepth
+
+/// Answers every example correctly (it looks the input up in the dataset), so the curriculum's
+/// mechanics can be tested without waiting for a model to generalize.
+struct OracleEvaluator: Evaluator {
+    let answers: [[Int32]: Int32]
+    init(_ splits: [Split]) {
+        var table: [[Int32]: Int32] = [:]
+        for split in splits { for e in split.examples { table[e.inputIDs] = e.label } }
+        answers = table
+    }
+    func answer(_ input: ModelInput, model: RecurrentGPT2) throws -> BatchAnswers {
+        let (b, t) = (input.batchSize, input.length)
+        var out: [Int32] = []
+        for i in 0..<b {
+            let row = Array(input.ids.ids[(i * t)..<((i + 1) * t)])
+            let length = Int(input.mask.scalars[(i * t)..<((i + 1) * t)].reduce(0, +))
+            out.append(answers[Array(row.prefix(length))] ?? -1)
+        }
+        return BatchAnswers(answers: out, iterations: Array(repeating: 1, count: b))
+    }
+    var name: String { "oracle" }
+}
+
+final class TrainerTests: XCTestCase {
+    override func tearDown() { Interruption.reset() }
+
+    func dataset(entities: Int = 12, relations: Int = 3, hops: ClosedRange<Int> = 2...2, train: Int = 60, test: Int = 10,
+                 seed: UInt64 = 5) throws -> Dataset {
+        let folder = temporaryFolder().appendingPathComponent("data")
+        let parameters = DepthExtrapolationGenerator.Parameters(entities: entities, relations: relations, minHops: hops.lowerBound,
+                                                                maxHops: hops.upperBound, trainChainsPerHop: train, testChainsPerHop: test,
+                                                                atomicSampleInTest: entities * relations, trainSampleInTest: train,
+                                                                smallTestPerType: 2, seed: seed)
+        _ = try DepthExtrapolationGenerator(parameters: parameters).write(to: folder)
+        return try Dataset.load(from: folder)
+    }
+
+    func model(vocab: Int, d: Int = 32, positions: Int = 8, seed: UInt64 = 3, dropout: Float = 0) throws -> RecurrentGPT2 {
+        var generator = RandomGenerator(seed: seed)
+        return try RecurrentGPT2(config: ModelConfig(vocabSize: vocab, embeddingSize: d, layers: 2, heads: 4, positions: positions,
+                                                     recurrence: 2, embeddingDropout: dropout, attentionDropout: dropout,
+                                                     residualDropout: dropout), generator: &generator)
+    }
+
+    /// A tiny permutation graph is memorized: accuracy on its training facts and chains rises
+    /// from chance to ≥ 95% within a bounded number of steps.
+    func testSmallRunLearnsItsTrainingSet() throws {
+        let data = try dataset()
+        let model = try model(vocab: data.vocabulary.count, d: 64)
+        var config = TrainingConfig()
+        config.learningRate = 3e-3
+        config.warmupSteps = 20
+        config.weightDecay = 0.01
+        config.batchSize = 32
+        config.padding = .longest
+        config.predictionPosition = .inputLength
+        config.maxSteps = 1500
+        config.evaluateEveryEpochs = 10
+        config.seed = 1
+        let run = temporaryFolder()
+        let trainer = try Trainer(model: model, dataset: data, config: config, schedule: FixedRecurrence(2), runFolder: run)
+        let before = try trainer.evaluate()
+        let chance = 1.0 / 12
+        XCTAssertLessThan(before.first { $0.type == "2hop_train" }!.accuracy, 4 * chance)
+        var reached: Int?
+        trainer.onRecord = { record in
+            if reached == nil, let a = record.accuracy, a["atomic_facts"]! >= 0.95, a["2hop_train"]! >= 0.95 { reached = record.step }
+            if reached != nil { Interruption.request() }
+        }
+        _ = try trainer.run()
+        XCTAssertNotNil(reached, "training accuracy never reached 95% in \(config.maxSteps!) steps: \(trainer.state.latestAccuracy)")
+    }
+
+    /// Stopping and resuming gives the same losses, step for step, as the uninterrupted run —
+    /// with dropout, a dynamic recurrence and a stop in the middle of an epoch.
+    func testResumeContinuesExactly() throws {
+        let data = try dataset(train: 50)
+        var config = TrainingConfig()
+        config.learningRate = 1e-3
+        config.warmupSteps = 5
+        config.batchSize = 16
+        config.padding = .fixed(6)
+        config.clipNorm = 1
+        config.labelSmoothing = 0.1
+        config.seed = 9
+        config.logEverySteps = 3
+        let schedule = DynamicRecurrence(mean: 2, minimum: 1, maximum: 4)
+        func losses(_ trainer: Trainer) -> () -> [Float] {
+            var seen: [Float] = []
+            trainer.onProgress = { seen.append($0.loss) }
+            return { seen }
+        }
+        config.maxSteps = 30
+        let whole = try Trainer(model: try model(vocab: data.vocabulary.count, dropout: 0.1), dataset: data, config: config,
+                                schedule: schedule, runFolder: temporaryFolder())
+        let wholeLosses = losses(whole)
+        XCTAssertEqual(try whole.run(), .limitReached("max steps (30)"))
+
+        let run = temporaryFolder()
+        config.maxSteps = 13
+        let first = try Trainer(model: try model(vocab: data.vocabulary.count, dropout: 0.1), dataset: data, config: config,
+                                schedule: schedule, runFolder: run)
+        let firstLosses = losses(first)
+        _ = try first.run()
+        config.maxSteps = 30
+        let resumed = try Trainer(resumingFrom: run.appendingPathComponent("checkpoints/latest"), dataset: data, config: config,
+                                  schedule: schedule, runFolder: run)
+        XCTAssertEqual(resumed.state.step, 13)
+        let resumedLosses = losses(resumed)
+        _ = try resumed.run()
+        XCTAssertEqual(firstLosses() + resumedLosses(), wholeLosses())
+        XCTAssertEqual(resumed.model.tokenEmbedding.scalars, whole.model.tokenEmbedding.scalars)
+        // The log has each step's record once.
+        let steps = try metrics(run).filter { $0.kind == "train" }.map(\.step)
+        XCTAssertEqual(steps, Array(stride(from: 3, through: 30, by: 3)))
+    }
+
+    func metrics(_ run: URL) throws -> [MetricsRecord] {
+        let data = try Data(contentsOf: run.appendingPathComponent("metrics.jsonl"))
+        return try data.split(separator: UInt8(ascii: "\n")).map { try JSONDecoder().decode(MetricsRecord.self, from: Data($0)) }
+    }
+
+    /// Stage k ends when its k-hop test accuracy passes the threshold — not before the run's
+    /// epoch reaches "force grok" — with a checkpoint, and stage k + 1 trains on ≤ k + 1 hops.
+    func testCurriculumAdvancesOnThreshold() throws {
+        let data = try dataset(hops: 2...4, train: 20, test: 5)
+        var config = TrainingConfig.extrapolation
+        config.padding = .fixed(6)
+        config.batchSize = 16
+        config.curriculum = CurriculumConfig(firstHop: 2, lastHop: 4, threshold: 0.95, forceGrokEpochs: 3, learningRateDecay: 0.5, minimumLearningRate: 3e-5)
+        config.maxEpochs = 50
+        let run = temporaryFolder()
+        let trainer = try Trainer(model: try model(vocab: data.vocabulary.count), dataset: data, config: config,
+                                  schedule: FixedRecurrence(1), evaluator: OracleEvaluator([try data.split("test")]), runFolder: run)
+        var maxHopsPerStage: [Int: Int] = [:], lrPerStage: [Int: Double] = [:]
+        trainer.onProgress = { p in
+            maxHopsPerStage[p.stage!] = max(maxHopsPerStage[p.stage!] ?? 0, p.batchesPerEpoch)
+            if p.learningRate > 0 { lrPerStage[p.stage!] = p.learningRate }
+        }
+        XCTAssertEqual(try trainer.run(), .curriculumComplete)
+        let evals = try metrics(run).filter { $0.kind == "eval" }
+        // Stage 2 passes at epoch 3 (force grok), then each later stage after one epoch.
+        XCTAssertEqual(evals.map(\.stage), [2, 2, 2, 3, 4])
+        XCTAssertEqual(evals.map(\.epoch), [1, 2, 3, 4, 5])
+        // Each stage evaluates the test types of at most its hops.
+        XCTAssertNil(evals[0].accuracy!["3hop_test"])
+        XCTAssertEqual(evals[3].accuracy!["3hop_test"], 1)
+        XCTAssertNil(evals[3].accuracy!["4hop_test"])
+        for stage in 2...4 {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoints/stage-\(stage)/model.safetensors").path))
+        }
+        // Larger stages have more batches (more chains), and the per-stage rate decays with floor.
+        XCTAssertLessThan(maxHopsPerStage[2]!, maxHopsPerStage[3]!)
+        XCTAssertLessThan(maxHopsPerStage[3]!, maxHopsPerStage[4]!)
+        XCTAssertLessThanOrEqual(lrPerStage[3]!, 0.5e-4 + 1e-12)
+        XCTAssertEqual(config.curriculum!.learningRate(base: 1e-4, stage: 4), 3e-5)
+    }
+
+    func testCurriculumStaysWhileBelowThreshold() throws {
+        let data = try dataset(hops: 2...3, train: 20, test: 5)
+        var config = TrainingConfig.extrapolation
+        config.padding = .fixed(6)
+        config.curriculum = CurriculumConfig(firstHop: 2, lastHop: 3, threshold: 0.95)
+        config.maxEpochs = 3
+        let run = temporaryFolder()
+        struct Wrong: Evaluator {
+            func answer(_ input: ModelInput, model: RecurrentGPT2) throws -> BatchAnswers {
+                BatchAnswers(answers: Array(repeating: -1, count: input.batchSize), iterations: Array(repeating: 1, count: input.batchSize))
+            }
+            var name: String { "wrong" }
+        }
+        let trainer = try Trainer(model: try model(vocab: data.vocabulary.count), dataset: data, config: config,
+                                  schedule: FixedRecurrence(1), evaluator: Wrong(), runFolder: run)
+        XCTAssertEqual(try trainer.run(), .limitReached("max epochs (3)"))
+        XCTAssertEqual(try metrics(run).filter { $0.kind == "eval" }.map(\.stage), [2, 2, 2])
+    }
+
+    func testInterruptWritesACheckpointAndStops() throws {
+        let data = try dataset()
+        var config = TrainingConfig()
+        config.padding = .longest
+        config.batchSize = 8
+        let run = temporaryFolder()
+        let trainer = try Trainer(model: try model(vocab: data.vocabulary.count), dataset: data, config: config,
+                                  schedule: FixedRecurrence(2), runFolder: run)
+        trainer.onProgress = { if $0.step == 5 { Interruption.request() } }
+        XCTAssertEqual(try trainer.run(), .interrupted)
+        let state = try Checkpoint.decodeJSON(TrainerState.self, from: run.appendingPathComponent("checkpoints/latest/trainer_state.json"))
+        XCTAssertEqual(state.step, 5)
+        XCTAssertEqual(state.batchInEpoch, 5)
+    }
+
+    func testNonFiniteLossStopsAndKeepsTheLastGoodCheckpoint() throws {
+        let data = try dataset()
+        var config = TrainingConfig()
+        config.padding = .longest
+        config.batchSize = 32
+        config.checkpointEveryEpochs = 1
+        let run = temporaryFolder()
+        let model = try model(vocab: data.vocabulary.count)
+        let trainer = try Trainer(model: model, dataset: data, config: config, schedule: FixedRecurrence(2), runFolder: run)
+        let perEpoch = try Batcher(split: try data.split("train"), batchSize: 32, padding: .longest).batchesPerEpoch
+        trainer.onProgress = { if $0.step == perEpoch + 1 { model.tokenEmbedding.pointer[0] = .nan } }
+        XCTAssertThrowsError(try trainer.run()) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("step \(perEpoch + 1)") && text.contains("epoch-1"), text)
+        }
+        let saved = try Checkpoint.readModel(from: run.appendingPathComponent("checkpoints/latest"))
+        XCTAssertTrue(saved.tokenEmbedding.scalars.allSatisfy(\.isFinite))
+    }
+
+    func testBadTrainingSetupsAreClearErrors() throws {
+        let data = try dataset()
+        func attempt(_ edit: (inout TrainingConfig) -> Void, vocab: Int? = nil, positions: Int = 8) -> String {
+            var config = TrainingConfig()
+            config.padding = .longest
+            edit(&config)
+            do {
+                _ = try Trainer(model: try model(vocab: vocab ?? data.vocabulary.count, positions: positions), dataset: data,
+                                config: config, schedule: FixedRecurrence(1), runFolder: temporaryFolder())
+                return "no error"
+            } catch { return "\(error)" }
+        }
+        XCTAssertTrue(attempt({ $0.batchSize = 0 }).contains("batch size"))
+        XCTAssertTrue(attempt({ $0.learningRate = -1 }).contains("learning rate"))
+        XCTAssertTrue(attempt({ _ in }, vocab: 5).contains("vocab_size is 5"))
+        XCTAssertTrue(attempt({ $0.padding = .fixed(10) }, positions: 8).contains("max_len 10"))
+        XCTAssertTrue(attempt({ $0.padding = .fixed(2) }).contains("2"), "sequences longer than max_len")
+        XCTAssertTrue(attempt({ $0.curriculum = CurriculumConfig(firstHop: 2, lastHop: 5) }).contains("3hop_test"))
+        XCTAssertTrue(attempt({ $0.testFile = "nonexistent" }).contains("nonexistent"))
+    }
+}

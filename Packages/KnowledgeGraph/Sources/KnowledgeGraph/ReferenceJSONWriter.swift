@@ -30,39 +30,66 @@ struct ReferenceJSONWriter {
     }
 
     func encode(_ examples: [Example]) -> [UInt8] {
-        var out: [UInt8] = []
-        // Items are ~60 bytes plus twice the input's spelling.
-        var estimate = 4
-        for e in examples { estimate += 80 + 2 * e.inputIDs.count * 7 }
-        out.reserveCapacity(estimate)
-        out.append(UInt8(ascii: "["))
-        var typeCache: (String, [UInt8])? = nil
-        for (n, example) in examples.enumerated() {
-            out.append(contentsOf: n == 0 ? [0x0A] : [UInt8(ascii: ","), 0x0A])
-            out.append(contentsOf: ReferenceJSONWriter.inputKey)
-            for id in example.inputIDs { out.append(contentsOf: tokenBytes[Int(id)]) }
-            out.append(contentsOf: ReferenceJSONWriter.targetKey)
-            for id in example.inputIDs { out.append(contentsOf: tokenBytes[Int(id)]) }
-            out.append(contentsOf: tokenBytes[Int(example.label)])
-            out.append(contentsOf: answerEnd)
+        // Exact size first, then one pass of raw copies into the preallocated buffer.
+        var typeBytes: [String: [UInt8]] = [:]
+        var total = 4
+        for example in examples {
+            var spelling = 0
+            for id in example.inputIDs { spelling += tokenBytes[Int(id)].count }
+            total += 2 + Self.inputKey.count + 2 * spelling + Self.targetKey.count + tokenBytes[Int(example.label)].count
+                + answerEnd.count + Self.close.count
             if let type = example.type {
-                if typeCache?.0 != type { typeCache = (type, ReferenceJSONWriter.escaped(type)) }
-                out.append(contentsOf: ReferenceJSONWriter.typeKey)
-                out.append(contentsOf: typeCache!.1)
-                out.append(contentsOf: ReferenceJSONWriter.closeWithType)
-            } else {
-                out.append(contentsOf: ReferenceJSONWriter.closeWithoutType)
+                if typeBytes[type] == nil { typeBytes[type] = Self.escaped(type) }
+                total += Self.typeKey.count + typeBytes[type]!.count
             }
         }
-        out.append(contentsOf: [0x0A, UInt8(ascii: "]"), 0x0A])
+        var out = [UInt8](repeating: 0, count: total)
+        var written = 0
+        out.withUnsafeMutableBufferPointer { buffer in
+            var q = buffer.baseAddress!
+            @inline(__always) func put(_ bytes: [UInt8]) {
+                bytes.withUnsafeBufferPointer { b in
+                    q.update(from: b.baseAddress!, count: b.count)
+                    q += b.count
+                }
+            }
+            @inline(__always) func byte(_ b: UInt8) { q.pointee = b; q += 1 }
+            byte(UInt8(ascii: "["))
+            var lastType: String? = nil
+            var lastTypeBytes: [UInt8] = []
+            for (n, example) in examples.enumerated() {
+                if n > 0 { byte(UInt8(ascii: ",")) }
+                byte(0x0A)
+                put(Self.inputKey)
+                let inputStart = q
+                for id in example.inputIDs { put(tokenBytes[Int(id)]) }
+                let spelling = q - inputStart
+                put(Self.targetKey)
+                q.update(from: inputStart, count: spelling)
+                q += spelling
+                put(tokenBytes[Int(example.label)])
+                put(answerEnd)
+                if let type = example.type {
+                    if type != lastType { lastType = type; lastTypeBytes = typeBytes[type]! }
+                    put(Self.typeKey)
+                    put(lastTypeBytes)
+                }
+                put(Self.close)
+            }
+            byte(0x0A)
+            byte(UInt8(ascii: "]"))
+            byte(0x0A)
+            written = q - buffer.baseAddress!
+        }
+        // The size pass counted one separator byte too many for the first item.
+        out.removeLast(out.count - written)
         return out
     }
 
     private static let inputKey = Array("{\"input_text\": \"".utf8)
     private static let targetKey = Array("\", \"target_text\": \"".utf8)
     private static let typeKey = Array("\", \"type\": \"".utf8)
-    private static let closeWithType = Array("\"}".utf8)
-    private static let closeWithoutType = Array("\"}".utf8)
+    private static let close = Array("\"}".utf8)
 
     /// `["<pad>", "<e_0>", ...]`, one token per line.
     static func encodeStringList(_ strings: [String]) -> [UInt8] {

@@ -1,8 +1,9 @@
 /// A small, strict JSON reader for the reference's two file shapes: a list of strings
 /// (`vocab.json`) and a list of flat objects with string values (`train.json`, ...). It works on the
 /// file's bytes in place, hands unescaped strings to the caller as byte ranges without copying, and
-/// reports malformed input with its line and column. Foundation's `JSONSerialization` builds an
-/// `NSDictionary` per item and was several times slower than Python's `json.load` on these files.
+/// reports malformed input with its line and column. Foundation's `JSONSerialization` would build an
+/// `NSDictionary` and three `NSString`s per item only for them to be tokenized and dropped, and its
+/// errors give no line.
 struct JSONScanner {
     let p: UnsafePointer<UInt8>
     let end: Int

@@ -8,6 +8,7 @@ let package = Package(
     name: "RecurrentDepth",
     products: [
         .library(name: "RecurrentDepth", targets: ["RecurrentDepth"]),
+        .executable(name: "recurrentdepth-bench", targets: ["RecurrentDepthBenchmarks"]),
     ],
     dependencies: [
         .package(path: "../TensorKit"),
@@ -15,6 +16,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "RecurrentDepth", dependencies: ["TensorKit", "KnowledgeGraph"], swiftSettings: fast),
+        .executableTarget(name: "RecurrentDepthBenchmarks", dependencies: ["RecurrentDepth", "TensorKit"], swiftSettings: fast),
         .testTarget(name: "RecurrentDepthTests", dependencies: ["RecurrentDepth"], swiftSettings: fast),
     ],
     swiftLanguageModes: [.v5]

@@ -43,7 +43,9 @@ let laneIndex16 = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
 /// e^x to about 2 ulp (Cephes' expf: range reduction by ln 2 in two parts, degree-6 polynomial).
 /// Below −87.3 the result is 0, as expf's underflow.
 @inline(__always) func exp16(_ input: F16) -> F16 {
-    let x = input.clamped(lowerBound: F16(repeating: -87.3), upperBound: F16(repeating: 88.3))
+    // Masked selects rather than `clamped`, which swiftc lowers to a per-lane scalar loop.
+    let low = input.replacing(with: -87.3, where: input .< -87.3)
+    let x = low.replacing(with: 88.3, where: low .> 88.3)
     // Round x·log2(e) to the nearest integer with the 1.5·2²³ trick: the integer lands in the low mantissa bits.
     let magic = F16(repeating: 12582912)
     let shifted = x * 1.44269504088896341 + magic

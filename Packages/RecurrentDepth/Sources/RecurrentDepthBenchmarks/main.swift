@@ -1,0 +1,186 @@
+// Training-step benchmark: loop's recurrent-depth GPT-2 against the PyTorch peer, same shapes,
+// same thread count, in the same run. Each measurement runs in its own process so that its peak
+// resident memory is its own.
+import Foundation
+import TensorKit
+import RecurrentDepth
+
+struct Shape: Codable {
+    var d: Int, layers: Int, heads: Int, r: Int, batch: Int, seq: Int, vocab: Int
+    var label: String { "d \(d), \(layers) layers, r \(r), batch \(batch), seq \(seq), vocab \(vocab)" }
+    var arguments: [String] {
+        ["--d", "\(d)", "--layers", "\(layers)", "--heads", "\(heads)", "--r", "\(r)", "--batch", "\(batch)", "--seq", "\(seq)", "--vocab", "\(vocab)"]
+    }
+}
+
+/// The shapes of ../shared/peers/README.md.
+let peerShapes = [
+    Shape(d: 64, layers: 2, heads: 4, r: 4, batch: 128, seq: 4, vocab: 2206),
+    Shape(d: 128, layers: 2, heads: 4, r: 4, batch: 128, seq: 6, vocab: 220),
+    Shape(d: 128, layers: 4, heads: 4, r: 4, batch: 128, seq: 12, vocab: 220),
+    Shape(d: 256, layers: 4, heads: 8, r: 4, batch: 128, seq: 12, vocab: 220),
+    Shape(d: 768, layers: 4, heads: 12, r: 4, batch: 128, seq: 4, vocab: 2206),
+]
+
+struct Options {
+    var seconds = 5.0
+    var threads = 2
+    var peerPython = "/tmp/torch-peer/bin/python"
+    var peerScript = ""
+    var runPeer = true
+    var single: Shape?
+    var gradientSteps: Int?
+    var quick = false
+    var filter: String?
+}
+
+func parseOptions() -> Options {
+    var o = Options()
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("shared/peers/torch_peer_bench.py").path
+    o.peerScript = script
+    var args = Array(CommandLine.arguments.dropFirst())
+    var shape = Shape(d: 128, layers: 2, heads: 4, r: 4, batch: 128, seq: 6, vocab: 220)
+    var isSingle = false
+    func value() -> String {
+        guard args.count >= 2 else { FileHandle.standardError.write("missing value for \(args[0])\n".data(using: .utf8)!); exit(2) }
+        let v = args[1]; args.removeFirst(2); return v
+    }
+    func int() -> Int {
+        let text = value()
+        guard let n = Int(text) else { FileHandle.standardError.write("not an integer: \(text)\n".data(using: .utf8)!); exit(2) }
+        return n
+    }
+    while let flag = args.first {
+        switch flag {
+        case "--seconds": o.seconds = Double(value()) ?? 5
+        case "--threads": o.threads = int()
+        case "--peer-python": o.peerPython = value()
+        case "--peer-script": o.peerScript = value()
+        case "--no-peer": o.runPeer = false; args.removeFirst()
+        case "--quick": o.quick = true; o.seconds = 1; args.removeFirst()
+        case "--filter": o.filter = value()
+        case "--gradient-steps": o.gradientSteps = int()
+        case "--single": isSingle = true; args.removeFirst()
+        case "--d": shape.d = int()
+        case "--layers": shape.layers = int()
+        case "--heads": shape.heads = int()
+        case "--r": shape.r = int()
+        case "--batch": shape.batch = int()
+        case "--seq": shape.seq = int()
+        case "--vocab": shape.vocab = int()
+        case "--help", "-h":
+            print("""
+            usage: recurrentdepth-bench [--seconds S] [--threads N] [--quick] [--filter TEXT] [--no-peer]
+                                        [--peer-python PATH] [--peer-script PATH] [--gradient-steps K]
+            Times loop's training step (forward, backward, AdamW) for the shapes of ../shared/peers/README.md
+            beside the PyTorch peer (set it up with ../shared/peers/setup-torch.sh), and prints ms per step,
+            steps/s, peak resident memory and the ratio of step times (PyTorch ÷ loop: above 1, loop is faster).
+            """)
+            exit(0)
+        default: FileHandle.standardError.write("unknown option \(flag) (see --help)\n".data(using: .utf8)!); exit(2)
+        }
+    }
+    if isSingle { o.single = shape }
+    return o
+}
+
+func peakResidentMB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+/// Runs training steps on random data for `seconds` and prints one JSON line.
+func measure(_ s: Shape, options: Options) throws {
+    var generator = RandomGenerator(seed: 0)
+    let config = ModelConfig(vocabSize: s.vocab, embeddingSize: s.d, layers: s.layers, heads: s.heads, positions: max(s.seq, 8),
+                             positionalEmbedding: .none, recurrence: s.r)
+    let model = try RecurrentGPT2(config: config, generator: &generator)
+    let optimizer = AdamW(parameters: model.parameters, learningRate: 1e-4, weightDecay: 0.1)
+    let ids = IDTensor(shape: [s.batch, s.seq], ids: (0..<(s.batch * s.seq)).map { _ in Int32(1 + generator.nextInt(below: s.vocab - 1)) })
+    let targets = IDTensor(shape: [s.batch], ids: (0..<s.batch).map { _ in Int32(1 + generator.nextInt(below: s.vocab - 1)) })
+    let input = ModelInput(ids: ids, mask: Tensor.ones([s.batch, s.seq]), positions: Array(repeating: s.seq - 1, count: s.batch))
+    func step() throws {
+        let loss = Tensor.crossEntropy(try model.monitoredLogits(input, recurrence: s.r, gradientSteps: options.gradientSteps),
+                                       targets: targets, labelSmoothing: 0.1)
+        optimizer.zeroGrad()
+        loss.backward()
+        optimizer.step()
+    }
+    for _ in 0..<3 { try step() }
+    var n = 0
+    let start = Date()
+    while Date().timeIntervalSince(start) < options.seconds { try step(); n += 1 }
+    let ms = Date().timeIntervalSince(start) * 1000 / Double(n)
+    print(#"{"ms_per_step": \#(ms), "peak_mb": \#(peakResidentMB())}"#)
+}
+
+/// Runs a command and returns the last line of its standard output as a JSON object.
+func runJSON(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) -> [String: Any]? {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    do { try process.run() } catch { return nil }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0,
+          let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+          let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+    return object
+}
+
+let options = parseOptions()
+setenv("TENSORKIT_THREADS", "\(options.threads)", 1)
+if let shape = options.single {
+    do { try measure(shape, options: options) } catch { FileHandle.standardError.write("\(error)\n".data(using: .utf8)!); exit(1) }
+    exit(0)
+}
+
+let peerAvailable = options.runPeer && FileManager.default.isExecutableFile(atPath: options.peerPython)
+    && FileManager.default.fileExists(atPath: options.peerScript)
+if options.runPeer && !peerAvailable {
+    print("PyTorch peer not found (\(options.peerPython), \(options.peerScript)); run ../shared/peers/setup-torch.sh. Timing loop alone.\n")
+}
+// The peer's script prints ms per step; peak memory comes from wrapping it with getrusage.
+let peerWrapper = """
+import resource, runpy, sys, io, contextlib, json
+sys.argv = sys.argv[1:]
+sys.path.insert(0, sys.argv[0].rsplit('/', 1)[0])
+buffer = io.StringIO()
+with contextlib.redirect_stdout(buffer):
+    runpy.run_path(sys.argv[0], run_name='__main__')
+result = json.loads(buffer.getvalue().strip().splitlines()[-1])
+result['peak_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(result))
+"""
+
+print("Training step (forward, backward, AdamW), \(options.threads) threads, \(options.seconds) s per measurement"
+      + (options.gradientSteps.map { ", loop backpropagating through the last \($0) steps" } ?? ""))
+print("")
+print("| shape | loop ms/step | loop steps/s | loop peak MB | PyTorch ms/step | PyTorch peak MB | speed-up (PyTorch ÷ loop) |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+let me = CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
+    : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0]
+for shape in peerShapes where options.filter.map({ shape.label.contains($0) }) ?? true {
+    var own = ["--single", "--seconds", "\(options.seconds)", "--threads", "\(options.threads)"] + shape.arguments
+    if let k = options.gradientSteps { own += ["--gradient-steps", "\(k)"] }
+    let mine = runJSON(me, own, environment: ["TENSORKIT_THREADS": "\(options.threads)"])
+    var peer: [String: Any]?
+    if peerAvailable {
+        peer = runJSON(options.peerPython, ["-c", peerWrapper, options.peerScript, "--threads", "\(options.threads)",
+                                            "--seconds", "\(options.seconds)"] + shape.arguments,
+                       environment: ["OMP_NUM_THREADS": "\(options.threads)"])
+    }
+    func number(_ o: [String: Any]?, _ key: String) -> Double? { (o?[key] as? NSNumber)?.doubleValue }
+    func text(_ x: Double?, _ digits: Int = 1) -> String { x.map { String(format: "%.\(digits)f", $0) } ?? "—" }
+    let ms = number(mine, "ms_per_step"), peerMS = number(peer, "ms_per_step")
+    let ratio = (ms != nil && peerMS != nil) ? text(peerMS! / ms!, 2) + "×" : "—"
+    print("| \(shape.label) | \(text(ms, 2)) | \(text(ms.map { 1000 / $0 })) | \(text(number(mine, "peak_mb"), 0)) | \(text(peerMS, 2)) | \(text(number(peer, "peak_mb"), 0)) | \(ratio) |")
+}

@@ -1,0 +1,4 @@
+/// This package's version (see CHANGELOG.md).
+public enum AnalysisVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,97 @@
+import Foundation
+import XCTest
+import KnowledgeGraph
+import TensorKit
+import RecurrentDepth
+import Halting
+
+final class ReportTests: XCTestCase {
+    func testIterationStatisticsAreNumpys() {
+        let s = IterationStatistics([4, 1, 3, 2])
+        XCTAssertEqual(s, IterationStatistics(count: 4, mean: 2.5, median: 2.5, std: 1.25.squareRoot(), min: 1, max: 4))
+        XCTAssertEqual(IterationStatistics([7, 2, 9]).median, 7)
+        XCTAssertEqual(IterationStatistics([5, 5]).std, 0)
+    }
+
+    /// The JSON has the reference's keys, accuracy in percent, and reads back.
+    func testReportJSONUsesTheReferenceKeys() throws {
+        let report = HaltingReport(results: [HaltingTypeResult(type: "2hop_test", correct: 3, statistics: IterationStatistics([2, 2, 3, 8]),
+                                                               drivers: [.kl: 2, .entropy: 1, .none: 1])],
+                                   config: ["max_iters": .int(8), "eps_kl": .float(0.5), "halting": .string("entropy-kl-length")])
+        let json = try JSONSerialization.jsonObject(with: report.jsonData()) as! [String: Any]
+        XCTAssertEqual(Set(json.keys), ["accuracy_per_type", "avg_iterations_per_type", "iterations_stats_per_type", "halt_drivers_per_type", "config"])
+        XCTAssertEqual((json["accuracy_per_type"] as! [String: Double])["2hop_test"], 75)
+        XCTAssertEqual((json["avg_iterations_per_type"] as! [String: Double])["2hop_test"], 3.75)
+        let stats = (json["iterations_stats_per_type"] as! [String: [String: Double]])["2hop_test"]!
+        XCTAssertEqual(Set(stats.keys), ["count", "mean", "median", "std", "min", "max"])
+        XCTAssertEqual(stats["median"], 2.5)
+        XCTAssertEqual((json["halt_drivers_per_type"] as! [String: [String: Int]])["2hop_test"], ["kl": 2, "entropy": 1, "none": 1])
+        XCTAssertEqual((json["config"] as! [String: Any])["eps_kl"] as? Double, 0.5)
+        XCTAssertEqual(try JSONDecoder().decode(HaltingReport.self, from: report.jsonData()), report)
+        XCTAssertTrue(report.table().contains("75.00"))
+    }
+
+    /// Fixed evaluation through the report: RecurrentDepth's accuracies, in percent, with r iterations each.
+    func testFixedReportMatchesRecurrentDepth() throws {
+        let data = try smallDataset()
+        let model = try smallModel(vocab: data.vocabulary.count)
+        let fixed = FixedRecurrenceEvaluator(recurrence: 3)
+        let report = try evaluateHalting(model, split: data.test, evaluator: fixed, batchSize: 32, padding: .longest, predictionPosition: .inputLength)
+        let byType = try evaluateByType(model, split: data.test, evaluator: fixed, batchSize: 32, padding: .longest, predictionPosition: .inputLength)
+        XCTAssertEqual(report.results.map(\.type), byType.map(\.type))
+        for (r, t) in zip(report.results, byType) {
+            XCTAssertEqual(r.accuracy, 100 * t.accuracy, accuracy: 1e-9)
+            XCTAssertEqual(r.statistics, IterationStatistics(Array(repeating: 3, count: t.count)))
+            XCTAssertNil(r.drivers)
+        }
+        XCTAssertEqual(report.config["evaluator"], .string("fixed(3)"))
+        XCTAssertEqual(report.config["padding"], .string("longest"))
+    }
+}
+
+final class RecurrenceSweepTests: XCTestCase {
+    /// One pass to the largest r reads every step: the same answers as separate fixed-r runs,
+    /// example by example, and the same accuracies as separate fixed-r evaluations.
+    func testSweepEqualsSeparateFixedEvaluations() throws {
+        let data = try smallDataset()
+        // The fixture model (no positions, input injection): its logits change from step to step.
+        let model = try Checkpoint.readModel(from: fixturesRoot.appendingPathComponent("nope-inject-r4"))
+        XCTAssertLessThanOrEqual(data.vocabulary.count, model.config.vocabSize)
+        let sweep = try RecurrenceSweep(recurrences: 2...5)
+        let input = randomInput(vocab: data.vocabulary.count, length: 6, count: 24, seed: 2)
+        let perStep = try sweep.answers(input, model: model)
+        XCTAssertEqual(perStep.count, 4)
+        for r in 2...5 {
+            XCTAssertEqual(perStep[r - 2], try FixedRecurrenceEvaluator(recurrence: r).answer(input, model: model).answers, "r \(r)")
+        }
+        XCTAssertNotEqual(perStep[0], perStep[3], "the steps should differ for the comparison to mean something")
+
+        // Labels the model answers right at r = 3 for half the examples, so accuracies differ across r.
+        var split = data.test
+        let three = FixedRecurrenceEvaluator(recurrence: 3)
+        for i in split.examples.indices where i % 2 == 0 {
+            let e = split.examples[i]
+            let single = ModelInput(ids: IDTensor(shape: [1, e.inputIDs.count], ids: e.inputIDs), mask: Tensor(shape: [1, e.inputIDs.count], scalars: Array(repeating: 1, count: e.inputIDs.count)),
+                                    positions: [e.inputIDs.count - 1])
+            split.examples[i].label = try three.answer(single, model: model).answers[0]
+        }
+        let report = try sweep.evaluate(model, split: split, batchSize: 16, padding: .fixed(6), predictionPosition: .inputLength)
+        XCTAssertEqual(report.recurrences, [2, 3, 4, 5])
+        for r in 2...5 {
+            let separate = try evaluateByType(model, split: split, evaluator: FixedRecurrenceEvaluator(recurrence: r), batchSize: 16,
+                                              padding: .fixed(6), predictionPosition: .inputLength)
+            for t in separate { XCTAssertEqual(report.accuracyPerRecurrence[r]![t.type]!, 100 * t.accuracy, accuracy: 1e-9, "r \(r) \(t.type)") }
+        }
+        XCTAssertGreaterThanOrEqual(report.accuracyPerRecurrence[3]!.values.min()!, 50)
+
+        let json = try JSONSerialization.jsonObject(with: report.jsonData()) as! [String: Any]
+        let perRecurrence = json["accuracy_per_recurrence"] as! [String: [String: Double]]
+        XCTAssertEqual(Set(perRecurrence.keys), ["2", "3", "4", "5"])
+        XCTAssertEqual(perRecurrence["3"], report.accuracyPerRecurrence[3])
+        XCTAssertNotNil(json["config"])
+        let decoded = try JSONDecoder().decode(SweepReport.self, from: report.jsonData())
+        XCTAssertEqual(decoded.accuracyPerRecurrence, report.accuracyPerRecurrence)
+        XCTAssertEqual(report.table().split(separator: "\n").count, 5)
+        XCTAssertThrowsError(try RecurrenceSweep(recurrences: 0...3))
+    }
+}

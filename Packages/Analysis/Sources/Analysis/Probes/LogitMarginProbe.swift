@@ -16,6 +16,15 @@ public struct SplitMargins: Codable, Equatable, Sendable {
         case margin
     }
 
+    /// `avg_t_first` is always written, `null` when no example hits (the reference writes NaN,
+    /// which JSON cannot hold), so every split has the same three keys.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(count, forKey: .count)
+        try c.encode(avgTFirst, forKey: .avgTFirst)
+        try c.encode(margin, forKey: .margin)
+    }
+
     public init(count: Int, avgTFirst: Double?, margin: [Double]) {
         self.count = count
         self.avgTFirst = avgTFirst

@@ -18,7 +18,7 @@ struct AxisMapping {
     init(scale: AxisScale, low: Double, high: Double, from: Double, to: Double) {
         self.scale = scale
         var (lo, hi) = (low, high)
-        if scale == .log { lo = max(lo, 1e-12); hi = max(hi, lo * 10) }
+        if scale == .log { lo = max(lo, 1e-12); if hi <= lo { hi = lo * 10 } }
         if hi <= lo { hi = lo + 1 }
         self.low = lo
         self.high = hi
@@ -70,7 +70,8 @@ struct AxisMapping {
             return Self.compact(v)
         }
         let step = ticks.count > 1 ? abs(ticks[1] - ticks[0]) : max(abs(v), 1)
-        let decimals = max(0, min(6, Int((-log10(step)).rounded(.up))))
+        // Steps are 1, 2 or 5 × 10^k, so −k decimals show every tick exactly.
+        let decimals = max(0, min(6, Int((-log10(step) + 1e-9).rounded(.up))))
         return String(format: "%.\(decimals)f", v)
     }
 
@@ -84,12 +85,12 @@ struct AxisMapping {
         return trimmed(v)
     }
 
+    /// The 1-2-5 step nearest (in ratio) to `raw`, so ticks come out close to the count asked for.
     static func niceStep(_ raw: Double) -> Double {
         guard raw > 0, raw.isFinite else { return 1 }
         let magnitude = pow(10, log10(raw).rounded(.down))
-        let f = raw / magnitude
-        let nice: Double = f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10
-        return nice * magnitude
+        let candidates = [1.0, 2, 5, 10].map { $0 * magnitude }
+        return candidates.min { abs(log($0 / raw)) < abs(log($1 / raw)) }!
     }
 }
 
@@ -98,7 +99,7 @@ struct AxisMapping {
 func dataDomain(_ values: [Double], scale: AxisScale, pad: Double) -> (Double, Double) {
     let finite = values.filter { $0.isFinite && (scale == .linear || $0 > 0) }
     guard var lo = finite.min(), var hi = finite.max() else { return scale == .log ? (1, 10) : (0, 1) }
-    if scale == .log { return (lo, hi == lo ? lo * 10 : hi) }
+    if scale == .log { return hi == lo ? (lo / 2, lo * 2) : (lo / pow(hi / lo, pad), hi * pow(hi / lo, pad)) }
     if hi == lo { lo -= 1; hi += 1 }
     let p = (hi - lo) * pad
     return (lo - p, hi + p)

@@ -200,12 +200,17 @@ public struct LineChart: Codable, Equatable, Sendable {
         }
         svg.close("g")
         // Labels of reference lines, outside the clip so they are never cut.
+        // Vertical lines' labels stack downwards so neighbours never overlap, and sit left of
+        // their line in the right part of the panel so they are not cut at the edge.
+        var stacked = 0
         for line in panel.lines {
             guard let label = line.label, !label.isEmpty else { continue }
             if line.axis == .x, xs.contains(line.value) {
                 let x = xs(line.value)
-                svg.text(label, x: x + 4, y: py + 12, size: 9.5, color: line.color, rotate: nil,
-                         extra: [("class", "reference-label")])
+                let right = x > px + panelWidth * 0.6
+                svg.text(label, x: right ? x - 4 : x + 4, y: py + 13 + 13 * Double(stacked), size: 9.5, anchor: right ? "end" : "start",
+                         color: line.color, extra: [("class", "reference-label")])
+                stacked += 1
             } else if line.axis == .y, ys.contains(line.value) {
                 svg.text(label, x: px + panelWidth - 4, y: ys(line.value) - 4, size: 9.5, anchor: "end", color: line.color,
                          extra: [("class", "reference-label")])

@@ -113,6 +113,6 @@ func fmt(_ x: Double) -> String {
     return s
 }
 
-/// A rough width of `text` at `size` (DejaVu Sans averages about 0.6 em per character), for
+/// A rough width of `text` at `size` (DejaVu Sans averages about 0.56 em per character), for
 /// laying out legends without a font engine.
-func textWidth(_ text: String, size: Double) -> Double { Double(text.count) * size * 0.6 }
+func textWidth(_ text: String, size: Double) -> Double { Double(text.count) * size * 0.56 }

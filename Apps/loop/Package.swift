@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let fast: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native"])]
+
+let package = Package(
+    name: "loop",
+    products: [
+        // The command tree with its registry, for third parties who build their own `loop`.
+        .library(name: "LoopCLI", targets: ["LoopCLI"]),
+        .executable(name: "loop", targets: ["loop"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(path: "../../Packages/TensorKit"),
+        .package(path: "../../Packages/KnowledgeGraph"),
+        .package(path: "../../Packages/RecurrentDepth"),
+        .package(path: "../../Packages/Halting"),
+        .package(path: "../../Packages/Analysis"),
+    ],
+    targets: [
+        .target(name: "LoopCLI", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Yams", package: "Yams"),
+            "TensorKit", "KnowledgeGraph", "RecurrentDepth", "Halting", "Analysis",
+        ], resources: [.copy("Resources/demo-checkpoint")], swiftSettings: fast),
+        .executableTarget(name: "loop", dependencies: ["LoopCLI"], swiftSettings: fast),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,3 @@
+import LoopCLI
+
+LoopCLI.main(registry: .standard)

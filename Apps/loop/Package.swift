@@ -26,6 +26,7 @@ let package = Package(
             "TensorKit", "KnowledgeGraph", "RecurrentDepth", "Halting", "Analysis",
         ], resources: [.copy("Resources/demo-checkpoint")], swiftSettings: fast),
         .executableTarget(name: "loop", dependencies: ["LoopCLI"], swiftSettings: fast),
+        .testTarget(name: "LoopCLITests", dependencies: ["LoopCLI", "RecurrentDepth", "Halting"], swiftSettings: fast),
     ],
     swiftLanguageModes: [.v5]
 )

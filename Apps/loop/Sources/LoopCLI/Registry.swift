@@ -116,7 +116,7 @@ public struct ComponentTable<Product> {
             // A piece without `=` continues the previous value, so lists need no quoting:
             // `logit-margin:splits=2hop_test,3hop_test,iterations=20`.
             for piece in parts[1].split(separator: ",") {
-                let kv = piece.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                let kv = piece.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
                 if kv.count == 2, !kv[0].isEmpty {
                     values[kv[0]] = kv[1]
                     lastKey = kv[0]

@@ -1,0 +1,4 @@
+import LoopCLI
+import CustomProbe
+
+LoopCLI.main(registry: .withCustomProbe)

@@ -1,0 +1,157 @@
+import Foundation
+import XCTest
+import LoopCLI
+
+/// `loop` end to end on tiny data, in-process: each command's files, their JSON keys, exit
+/// statuses and messages.
+final class CLITests: XCTestCase {
+    var root: URL!
+
+    override func setUpWithError() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("loop-cli-\(UInt64.random(in: 0 ... .max))")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: root) }
+
+    func path(_ name: String) -> String { root.appendingPathComponent(name).path }
+
+    @discardableResult
+    func loop(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) -> String {
+        let (status, message) = LoopCLI.run(arguments)
+        XCTAssertEqual(status, 0, "loop \(arguments.joined(separator: " ")) failed: \(message)", file: file, line: line)
+        return message
+    }
+
+    func fails(_ arguments: [String], mentioning parts: [String], file: StaticString = #filePath, line: UInt = #line) {
+        let (status, message) = LoopCLI.run(arguments)
+        XCTAssertNotEqual(status, 0, "loop \(arguments.joined(separator: " ")) should fail", file: file, line: line)
+        for part in parts {
+            XCTAssertTrue(message.contains(part), "\"\(message)\" should mention \(part)", file: file, line: line)
+        }
+    }
+
+    func json(_ name: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent(name))) as! [String: Any]
+    }
+
+    func metrics(_ run: String) throws -> [[String: Any]] {
+        let data = try Data(contentsOf: root.appendingPathComponent(run).appendingPathComponent("metrics.jsonl"))
+        return try data.split(separator: UInt8(ascii: "\n")).map { try JSONSerialization.jsonObject(with: Data($0)) as! [String: Any] }
+    }
+
+    /// Tiny permutation graph, 2-hop chains only.
+    func makeData() {
+        loop(["data", "extrapolation", "--entities", "12", "--relations", "3", "--min-hops", "2", "--max-hops", "2",
+              "--train-per-hop", "60", "--test-per-hop", "10", "--atomic-sample", "36", "--train-sample", "60",
+              "--small-per-type", "2", "--seed", "5", "--out", path("data")])
+    }
+
+    var trainFlags: [String] {
+        ["--data", path("data"), "--d", "64", "--layers", "2", "--heads", "4", "--schedule", "fixed:r=2", "--lr", "3e-3",
+         "--warmup", "20", "--weight-decay", "0.01", "--attn-dropout", "0", "--resid-dropout", "0", "--max-len", "0",
+         "--pred-pos", "inp_len", "--batch-size", "32", "--no-curriculum", "--eval-every-epochs", "50", "--plain"]
+    }
+
+    func testGenerateTrainResume() throws {
+        makeData()
+        loop(["data", "validate", path("data")])
+        loop(["train", "--out", path("run"), "--max-steps", "450"] + trainFlags)
+        let run = try json("run/run.json")
+        XCTAssertEqual(run["schedule"] as? String, "fixed:r=2")
+        XCTAssertEqual(run["max_steps"] as? Int, 450)
+        loop(["train", "--resume", path("run"), "--max-steps", "900", "--plain"])
+        let evals = try metrics("run").filter { $0["kind"] as? String == "eval" }
+        let first = evals.first!["accuracy"] as! [String: Double], last = evals.last!["accuracy"] as! [String: Double]
+        XCTAssertEqual(evals.last!["step"] as? Int, 900 - 900 % 150)
+        XCTAssertGreaterThan(last["2hop_train"]!, first["2hop_train"]! + 0.3, "training accuracy rose")
+        XCTAssertGreaterThan(last["2hop_train"]!, 0.9)
+        for name in ["final", "latest"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: path("run/checkpoints/\(name)/model.safetensors")))
+        }
+        // Evaluate with two halting policies and a sweep; the reports carry the reference's keys.
+        let checkpoint = path("run/checkpoints/final")
+        for (name, spec) in [("kl", "entropy-kl:eps_kl=0.01,threshold=3,max_iters=6"), ("conf", "confidence:tau=0.5,max_iters=6")] {
+            loop(["eval", "--checkpoint", checkpoint, "--data", path("data"), "--halting", spec, "--output", path("\(name).json")])
+            let report = try json("\(name).json")
+            for key in ["accuracy_per_type", "avg_iterations_per_type", "iterations_stats_per_type", "config"] {
+                XCTAssertNotNil(report[key], "\(name).json lacks \(key)")
+            }
+            let accuracy = report["accuracy_per_type"] as! [String: Double]
+            XCTAssertGreaterThan(accuracy["2hop_train"]!, 50, "\(name): \(accuracy)")
+            let stats = (report["iterations_stats_per_type"] as! [String: [String: Any]])["2hop_train"]!
+            XCTAssertLessThanOrEqual(stats["max"] as! Int, 6)
+        }
+        loop(["eval", "--checkpoint", checkpoint, "--data", path("data"), "--recurrence-range", "1...4", "--output", path("sweep.json")])
+        let sweep = try json("sweep.json")["accuracy_per_recurrence"] as! [String: [String: Double]]
+        XCTAssertEqual(Set(sweep.keys), ["1", "2", "3", "4"])
+        // Probes write their JSON and figures.
+        loop(["analyze", "--probe", "logit-margin:iterations=4", "--probe", "grokking:train=2hop_train,iid=2hop_test,ood=",
+              "--checkpoint", checkpoint, "--data", path("data"), "--run", path("run"), "--out", path("figures")])
+        let margin = try json("figures/logit-margin.json")
+        XCTAssertNotNil(margin["models"])
+        let files = try FileManager.default.contentsOfDirectory(atPath: path("figures"))
+        XCTAssertTrue(files.contains { $0.hasSuffix(".svg") }, "\(files)")
+        // Bad evaluation requests.
+        fails(["eval", "--checkpoint", checkpoint, "--data", path("data"), "--halting", "entropy-k", "--output", path("x.json")],
+              mentioning: ["unknown halting policy 'entropy-k'", "entropy-kl"])
+        fails(["eval", "--checkpoint", checkpoint, "--data", path("data"), "--halting", "entropy-kl:eps=1", "--output", path("x.json")],
+              mentioning: ["'eps'", "eps_kl"])
+        fails(["analyze", "--probe", "logit-margin:splits=9hop_test", "--checkpoint", checkpoint, "--data", path("data"), "--out", path("f2")],
+              mentioning: ["9hop_test"])
+        loop(["data", "extrapolation", "--entities", "30", "--relations", "3", "--min-hops", "2", "--max-hops", "2",
+              "--train-per-hop", "20", "--test-per-hop", "5", "--atomic-sample", "5", "--train-sample", "5", "--out", path("bigger")])
+        fails(["eval", "--checkpoint", checkpoint, "--data", path("bigger"), "--output", path("x.json")],
+              mentioning: ["does not match the data's vocabulary"])
+        fails(["eval", "--checkpoint", path("nothing"), "--data", path("data"), "--output", path("x.json")], mentioning: ["nothing", "config.json"])
+
+        // A second run into the same folder is refused, not overwritten.
+        fails(["train", "--out", path("run"), "--max-steps", "10"] + trainFlags, mentioning: ["already holds a run", "--resume"])
+    }
+
+    func testBadInputsGiveClearErrorsAndNonZeroStatus() throws {
+        fails(["data", "validate", path("nowhere")], mentioning: ["nowhere"])
+        makeData()
+        try Data("[{\"input_text\": \"<e_1><r_1>\",".utf8).write(to: root.appendingPathComponent("data/test.json"))
+        fails(["data", "validate", path("data")], mentioning: ["test.json"])
+        fails(["train", "--out", path("r1")] + trainFlags + ["--schedule", "spiral"], mentioning: ["unknown schedule 'spiral'", "fixed", "dynamic"])
+        fails(["train", "--out", path("r2")] + trainFlags + ["--schedule", "dynamic:mean=x"], mentioning: ["mean=x", "not a number"])
+        fails(["train", "--out", path("r3")] + trainFlags + ["--schedule", "fixed:depth=3"], mentioning: ["no parameter 'depth'", "valid: r"])
+        fails(["train", "--out", path("r4")] + trainFlags + ["--pos", "rotary"], mentioning: ["rotary", "learned"])
+        fails(["train", "--resume", path("r5")], mentioning: ["r5"])
+        try Data("d: 64\nwidth: 3\n".utf8).write(to: root.appendingPathComponent("bad.yaml"))
+        fails(["train", "--config", path("bad.yaml"), "--out", path("r6"), "--data", path("data")], mentioning: ["bad.yaml", "unknown setting 'width'"])
+        fails(["train", "--data", path("missing"), "--out", path("r7")], mentioning: ["missing"])
+    }
+
+    func testConfigFileWithFlagOverrides() throws {
+        makeData()
+        try Data("""
+        d: 32
+        layers: 1
+        heads: 2
+        schedule: "fixed:r=1"
+        lr: 0.001
+        max_len: 0
+        curriculum: false
+        attn_dropout: 0
+        resid_dropout: 0
+        max_steps: 3
+        """.utf8).write(to: root.appendingPathComponent("run.yaml"))
+        loop(["train", "--config", path("run.yaml"), "--data", path("data"), "--out", path("run"), "--max-steps", "5", "--plain"])
+        let run = try json("run/run.json")
+        XCTAssertEqual(run["d"] as? Int, 32)
+        XCTAssertEqual(run["max_steps"] as? Int, 5)
+        let config = try json("run/checkpoints/final/config.json")
+        XCTAssertEqual(config["n_embd"] as? Int, 32)
+        XCTAssertEqual(config["n_layer"] as? Int, 1)
+    }
+
+    func testVersionAndList() {
+        let (status, message) = LoopCLI.run(["--version"])
+        XCTAssertEqual(status, 0)
+        for part in ["loop 0.1.0", "TensorKit 0.1.0", "KnowledgeGraph 0.1.0", "RecurrentDepth 0.1.0"] {
+            XCTAssertTrue(message.contains(part), message)
+        }
+    }
+}

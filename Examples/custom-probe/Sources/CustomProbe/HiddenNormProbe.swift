@@ -35,7 +35,7 @@ public struct HiddenNormProbe: RegisteredProbe {
             let d = rows.shape[1], values = rows.scalars
             for r in 0..<rows.shape[0] {
                 let row = values[(r * d)..<((r + 1) * d)]
-                sums[step.index] += Double(row.reduce(0) { $0 + $1 * $1 }).squareRoot()
+                sums[step.index] += Double(row.reduce(Float(0)) { $0 + $1 * $1 }).squareRoot()
             }
             return []
         }

@@ -13,7 +13,8 @@ public final class RecurrenceStep {
     public let examples: [Int]
     /// For each row, the position whose logits answer (the monitored position).
     public let positions: [Int]
-    let model: RecurrentGPT2
+    /// The model running the pass (for readouts of other positions or layers).
+    public let model: RecurrentGPT2
     private var cachedLogits: Tensor?
 
     init(index: Int, layer: Int?, hidden: Tensor, examples: [Int], positions: [Int], model: RecurrentGPT2) {

@@ -1,20 +1,41 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The workspace's own integration tests (Tests/): the packages together against the PyTorch
-// fixtures in Fixtures/, and the `loop` command end to end. Each package under Packages/ has its
-// own manifest and suite.
+// The workspace's test umbrella. `swift test -c release` here builds every package once and runs
+// every package's unit suite (their Tests/ folders, compiled again as targets of this package) plus
+// the workspace's own integration tests in Tests/WorkspaceTests: fixture parity through TensorKit's
+// ops and the `loop` command end to end. Each package also tests on its own
+// (`swift test -c release --package-path Packages/NAME`).
+let fast: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native"])]
+
+let tensorKit = Target.Dependency.product(name: "TensorKit", package: "TensorKit")
+let knowledgeGraph = Target.Dependency.product(name: "KnowledgeGraph", package: "KnowledgeGraph")
+let recurrentDepth = Target.Dependency.product(name: "RecurrentDepth", package: "RecurrentDepth")
+let halting = Target.Dependency.product(name: "Halting", package: "Halting")
+let analysis = Target.Dependency.product(name: "Analysis", package: "Analysis")
+let loopCLI = Target.Dependency.product(name: "LoopCLI", package: "loop")
+
 let package = Package(
     name: "loop-workspace",
     dependencies: [
         .package(path: "Packages/TensorKit"),
+        .package(path: "Packages/KnowledgeGraph"),
+        .package(path: "Packages/RecurrentDepth"),
+        .package(path: "Packages/Halting"),
+        .package(path: "Packages/Analysis"),
         .package(path: "Apps/loop"),
     ],
     targets: [
-        .testTarget(name: "WorkspaceTests", dependencies: [
-            .product(name: "TensorKit", package: "TensorKit"),
-            .product(name: "LoopCLI", package: "loop"),
-        ], path: "Tests/WorkspaceTests"),
+        .testTarget(name: "WorkspaceTests", dependencies: [tensorKit, loopCLI], path: "Tests/WorkspaceTests", swiftSettings: fast),
+        .testTarget(name: "TensorKitSuite", dependencies: [tensorKit], path: "Packages/TensorKit/Tests/TensorKitTests", swiftSettings: fast),
+        .testTarget(name: "KnowledgeGraphSuite", dependencies: [knowledgeGraph], path: "Packages/KnowledgeGraph/Tests/KnowledgeGraphTests"),
+        .testTarget(name: "RecurrentDepthSuite", dependencies: [recurrentDepth, tensorKit, knowledgeGraph],
+                    path: "Packages/RecurrentDepth/Tests/RecurrentDepthTests", swiftSettings: fast),
+        .testTarget(name: "HaltingSuite", dependencies: [halting, recurrentDepth, tensorKit, knowledgeGraph],
+                    path: "Packages/Halting/Tests/HaltingTests", swiftSettings: fast),
+        .testTarget(name: "AnalysisSuite", dependencies: [analysis, recurrentDepth, tensorKit, knowledgeGraph],
+                    path: "Packages/Analysis/Tests/AnalysisTests", swiftSettings: fast),
+        .testTarget(name: "LoopCLISuite", dependencies: [loopCLI, recurrentDepth, halting], path: "Apps/loop/Tests/LoopCLITests", swiftSettings: fast),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -7,6 +7,7 @@ final class GEMMTests: XCTestCase {
     struct Rng {
         var generator: RandomGenerator
         init(state: UInt64) { generator = RandomGenerator(seed: state) }
+        mutating func next() -> UInt64 { generator.next() }
         /// Uniform in [-1, 1).
         mutating func float() -> Float { generator.nextFloat() * 2 - 1 }
         mutating func int(_ range: ClosedRange<Int>) -> Int {

@@ -80,7 +80,7 @@ func checkGradients(_ inputs: [Tensor], h: Float = 1e-2, rtol: Float = 2e-2, ato
         guard let grad = x.grad else { XCTFail("\(what): input \(k) got no gradient", file: file, line: line); continue }
         let stride = max(1, x.count / maxElements)
         for i in Swift.stride(from: 0, to: x.count, by: stride) {
-            var plus = xs.map { $0.copy() }, minus = xs.map { $0.copy() }
+            let plus = xs.map { $0.copy() }, minus = xs.map { $0.copy() }
             plus[k].pointer[i] += h
             minus[k].pointer[i] -= h
             let numeric = Float((loss(plus) - loss(minus)) / Double(2 * h))

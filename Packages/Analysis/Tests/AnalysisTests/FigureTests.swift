@@ -73,11 +73,11 @@ final class FigureTests: XCTestCase {
     func testHistogramStructure() throws {
         let chart = RecurrenceFigures.iterationsHistogram(["2hop_test": [2, 2, 3, 4], "10hop_test": [5, 6, 6, 6]])
         XCTAssertEqual(chart.categories, ["2", "3", "4", "5", "6"])
-        XCTAssertEqual(chart.series.map(\.label), ["2-hop", "10-hop"])
+        XCTAssertEqual(chart.series.map(\.label), ["2-hop test", "10-hop test"])
         let svg = try ParsedSVG(chart.svg())
         let bars = svg.elements(class: "bar")
         XCTAssertEqual(bars.count, 10)
-        let b = bars.first { svg.attribute($0, "data-series") == "10-hop" && svg.attribute($0, "data-category") == "6" }!
+        let b = bars.first { svg.attribute($0, "data-series") == "10-hop test" && svg.attribute($0, "data-category") == "6" }!
         XCTAssertEqual(Double(svg.attribute(b, "data-value")!)!, 0.75, accuracy: 1e-12)
         XCTAssertEqual(svg.elements(class: "legend-entry").count, 2)
 

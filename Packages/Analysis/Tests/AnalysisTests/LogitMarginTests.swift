@@ -69,7 +69,7 @@ final class LogitMarginTests: XCTestCase {
         let svg = try ParsedSVG(output.figures[0].svg)
         XCTAssertEqual(svg.elements(class: "panel").map { svg.attribute($0, "data-title") }, ["R=3", "R=4"])
         XCTAssertEqual(svg.elements(class: "series").count, 4)
-        XCTAssertEqual(Set(svg.elements(class: "series").compactMap { svg.attribute($0, "data-series") }), ["2-hop", "3-hop"])
+        XCTAssertEqual(Set(svg.elements(class: "series").compactMap { svg.attribute($0, "data-series") }), ["2-hop test", "3-hop test"])
     }
 
     func testASplitTheDataLacksIsAClearError() throws {

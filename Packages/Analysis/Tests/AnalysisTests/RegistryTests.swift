@@ -115,7 +115,8 @@ final class RegistryTests: XCTestCase {
         XCTAssertEqual(hopCount(ofType: "atomic"), 1)
         XCTAssertEqual(hopCount(ofType: "ood_atomic"), 1)
         XCTAssertNil(hopCount(ofType: "test_inferred_iid"))
-        XCTAssertEqual(displayLabel(forSplit: "16hop_test"), "16-hop")
+        XCTAssertEqual(displayLabel(forSplit: "16hop_test"), "16-hop test")
+        XCTAssertEqual(displayLabel(forSplit: "2hop"), "2-hop")
         XCTAssertEqual(displayLabel(forSplit: "test_inferred_ood"), "test_inferred_ood")
     }
 }

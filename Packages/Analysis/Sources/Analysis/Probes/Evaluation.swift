@@ -45,8 +45,11 @@ func sample(_ split: Split, _ n: Int) -> Split {
 
 /// "7hop_test" → "7-hop", as the reference labels its figures; other names unchanged.
 public func displayLabel(forSplit name: String) -> String {
-    if let hops = hopCount(ofType: name), name.hasPrefix("\(hops)hop") { return "\(hops)-hop" }
-    return name
+    // `2hop_test` → `2-hop test`: the hop count reads first, and train and test samples of the
+    // same depth stay distinguishable in a legend.
+    guard let hops = hopCount(ofType: name), name.hasPrefix("\(hops)hop") else { return name }
+    let rest = name.dropFirst("\(hops)hop".count).drop { $0 == "_" }
+    return rest.isEmpty ? "\(hops)-hop" : "\(hops)-hop \(rest)"
 }
 
 /// The hop count of a test type: `{k}hop…` is k, an atomic type (`atomic`, `id_atomic`,

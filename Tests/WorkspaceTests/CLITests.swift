@@ -147,6 +147,21 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(config["n_layer"] as? Int, 1)
     }
 
+    /// The demo end to end, with a few seconds of training: data, a from-scratch run, the shipped
+    /// checkpoint's sweep, halting and probes, and the report.
+    func testDemoWritesItsReport() throws {
+        loop(["demo", "--out", path("demo"), "--train-minutes", "0.05", "--max-recurrence", "6"])
+        let report = try String(contentsOf: root.appendingPathComponent("demo/report.md"), encoding: .utf8)
+        for part in ["| r | 2hop_test | 3hop_test | 4hop_test | 5hop_test |", "## Adaptive halting", "logit-margin-grid.svg", "recurrence-sweep-heatmap.svg"] {
+            XCTAssertTrue(report.contains(part), "report.md lacks \(part)")
+        }
+        let sweep = try json("demo/sweep.json")["accuracy_per_recurrence"] as! [String: [String: Double]]
+        // The shipped checkpoint composes 2-hop facts it never saw composed.
+        XCTAssertGreaterThan(sweep["4"]!["2hop_test"]!, 80)
+        XCTAssertNotNil(try json("demo/halting.json")["iterations_stats_per_type"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path("demo/train/checkpoints/final/model.safetensors")))
+    }
+
     func testVersionAndList() {
         let (status, message) = LoopCLI.run(["--version"])
         XCTAssertEqual(status, 0)

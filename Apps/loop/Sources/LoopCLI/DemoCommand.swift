@@ -122,7 +122,29 @@ struct DemoCommand: ParsableCommand {
         for r in sweep.recurrences {
             lines.append("| \(r) | " + hopTypes.map { String(format: "%.1f", sweep.accuracyPerRecurrence[r]?[$0] ?? 0) }.joined(separator: " | ") + " |")
         }
-        lines += ["", "Deeper chains need more iterations; chains deeper than any trained (4 and 5 hops) are answered by looping more.", "",
+        lines += ["", "Where each depth peaks (chance is 2.5%: one of 40 entities):", ""]
+        var overthinking: [String] = [], deeper: [(String, Double)] = []
+        for type in hopTypes {
+            let best = sweep.recurrences.max { (sweep.accuracyPerRecurrence[$0]?[type] ?? 0) < (sweep.accuracyPerRecurrence[$1]?[type] ?? 0) } ?? 1
+            let peak = sweep.accuracyPerRecurrence[best]?[type] ?? 0
+            let lastR = sweep.recurrences.last ?? best
+            let last = sweep.accuracyPerRecurrence[lastR]?[type] ?? 0
+            let isDeeper = (hopCount(ofType: type) ?? 0) > 3
+            if isDeeper { deeper.append((type, peak)) }
+            if peak >= 10 && last < peak - 2 { overthinking.append(String(format: "%@ %.1f%% at r = %d → %.1f%% at r = %d", type, peak, best, last, lastR)) }
+            lines.append(String(format: "- %@ (%@): best %.1f%% at r = %d; %.1f%% at r = %d", type,
+                                isDeeper ? "deeper than trained" : "trained depth", peak, best, last, lastR))
+        }
+        lines.append("")
+        if !overthinking.isEmpty {
+            lines.append("Past its peak, accuracy falls as the loop runs on (overthinking): " + overthinking.joined(separator: "; ") + ".")
+        }
+        if let (type, peak) = deeper.max(by: { $0.1 < $1.1 }) {
+            lines.append(peak >= 10
+                ? String(format: "Chains deeper than any trained are answered above chance by looping more (%@: %.1f%%).", type, peak)
+                : String(format: "Chains deeper than any trained stay near chance for this model (at most %.1f%%, %@): depth extrapolation needs more training than this small model had.", peak, type))
+        }
+        lines += ["",
                   "## Adaptive halting (entropy-kl)", "", "| type | accuracy % | mean iterations |", "|---|---:|---:|"]
         for result in halting.results where result.type.hasSuffix("hop_test") {
             lines.append(String(format: "| %@ | %.1f | %.2f |", result.type, result.accuracy, result.meanIterations))

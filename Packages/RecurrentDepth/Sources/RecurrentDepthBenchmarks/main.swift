@@ -32,6 +32,8 @@ struct Options {
     var gradientSteps: Int?
     var quick = false
     var filter: String?
+    /// Time evaluation (forward without gradients, argmax) at this batch size instead of training.
+    var evalBatch: Int?
 }
 
 func parseOptions() -> Options {
@@ -62,6 +64,8 @@ func parseOptions() -> Options {
         case "--quick": o.quick = true; o.seconds = 1; args.removeFirst()
         case "--filter": o.filter = value()
         case "--gradient-steps": o.gradientSteps = int()
+        case "--eval": o.evalBatch = 1024; args.removeFirst()
+        case "--eval-batch": o.evalBatch = int()
         case "--single": isSingle = true; args.removeFirst()
         case "--d": shape.d = int()
         case "--layers": shape.layers = int()
@@ -73,10 +77,11 @@ func parseOptions() -> Options {
         case "--help", "-h":
             print("""
             usage: recurrentdepth-bench [--seconds S] [--threads N] [--quick] [--filter TEXT] [--no-peer]
-                                        [--peer-python PATH] [--peer-script PATH] [--gradient-steps K]
+                                        [--peer-python PATH] [--peer-script PATH] [--gradient-steps K] [--eval | --eval-batch B]
             Times loop's training step (forward, backward, AdamW) for the shapes of ../shared/peers/README.md
             beside the PyTorch peer (set it up with ../shared/peers/setup-torch.sh), and prints ms per step,
             steps/s, peak resident memory and the ratio of step times (PyTorch ÷ loop: above 1, loop is faster).
+            --eval times evaluation instead: a forward pass without gradients at batch 1024 and the argmax answer.
             """)
             exit(0)
         default: FileHandle.standardError.write("unknown option \(flag) (see --help)\n".data(using: .utf8)!); exit(2)
@@ -108,6 +113,15 @@ func measure(_ s: Shape, options: Options) throws {
         optimizer.zeroGrad()
         loss.backward()
         optimizer.step()
+    }
+    if options.evalBatch != nil {
+        func evaluate() throws { _ = try withoutGrad { try model.monitoredLogits(input, recurrence: s.r).argmax(axis: -1) } }
+        for _ in 0..<3 { try evaluate() }
+        var n = 0
+        let start = Date()
+        while Date().timeIntervalSince(start) < options.seconds { try evaluate(); n += 1 }
+        print(#"{"ms_per_step": \#(Date().timeIntervalSince(start) * 1000 / Double(n)), "peak_mb": \#(peakResidentMB())}"#)
+        return
     }
     for _ in 0..<3 { try step() }
     var n = 0
@@ -161,21 +175,24 @@ result['peak_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(result))
 """
 
-print("Training step (forward, backward, AdamW), \(options.threads) threads, \(options.seconds) s per measurement"
+print((options.evalBatch != nil ? "Evaluation (forward without gradients, argmax), batch \(options.evalBatch!)" : "Training step (forward, backward, AdamW)")
+      + ", \(options.threads) threads, \(options.seconds) s per measurement"
       + (options.gradientSteps.map { ", loop backpropagating through the last \($0) steps" } ?? ""))
 print("")
 print("| shape | loop ms/step | loop steps/s | loop peak MB | PyTorch ms/step | PyTorch peak MB | speed-up (PyTorch ÷ loop) |")
 print("|---|---:|---:|---:|---:|---:|---:|")
 let me = CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
     : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0]
-for shape in peerShapes where options.filter.map({ shape.label.contains($0) }) ?? true {
+for var shape in peerShapes where options.filter.map({ shape.label.contains($0) }) ?? true {
+    if let b = options.evalBatch { shape.batch = b }
     var own = ["--single", "--seconds", "\(options.seconds)", "--threads", "\(options.threads)"] + shape.arguments
     if let k = options.gradientSteps { own += ["--gradient-steps", "\(k)"] }
+    if let b = options.evalBatch { own += ["--eval-batch", "\(b)"] }
     let mine = runJSON(me, own, environment: ["TENSORKIT_THREADS": "\(options.threads)"])
     var peer: [String: Any]?
     if peerAvailable {
         peer = runJSON(options.peerPython, ["-c", peerWrapper, options.peerScript, "--threads", "\(options.threads)",
-                                            "--seconds", "\(options.seconds)"] + shape.arguments,
+                                            "--seconds", "\(options.seconds)"] + shape.arguments + (options.evalBatch != nil ? ["--eval"] : []),
                        environment: ["OMP_NUM_THREADS": "\(options.threads)"])
     }
     func number(_ o: [String: Any]?, _ key: String) -> Double? { (o?[key] as? NSNumber)?.doubleValue }

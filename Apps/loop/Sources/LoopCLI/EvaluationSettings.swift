@@ -15,13 +15,8 @@ struct EvaluationOptions: ParsableArguments {
 
     func resolved(for checkpoint: URL) throws -> (padding: Padding, position: PredictionPosition) {
         let file = checkpoint.appendingPathComponent(Trainer.configFile)
-        let training = FileManager.default.fileExists(atPath: file.path) ? try? Checkpoint.decodeJSON(TrainingConfig.self, from: file) : nil
-        let padding: Padding
-        if let maxLen { padding = maxLen > 0 ? .fixed(maxLen) : .longest } else if case let .fixed(n)? = training?.padding {
-            padding = .fixed(n)
-        } else {
-            padding = .longest
-        }
+        let training = FileManager.default.fileExists(atPath: file.path) ? try cliErrors { try Checkpoint.decodeJSON(TrainingConfig.self, from: file) } : nil
+        let padding: Padding = maxLen.map { $0 > 0 ? .fixed($0) : .longest } ?? training?.padding ?? .longest
         var position = training?.predictionPosition ?? .lastToken
         if let predPos {
             guard let p = PredictionPosition(rawValue: predPos) else { throw CLIError("--pred-pos \(predPos): expected last_token or inp_len") }

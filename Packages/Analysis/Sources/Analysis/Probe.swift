@@ -192,9 +192,7 @@ public struct ProbeContext {
     /// the longest input and `last_token`.
     public func evaluationSettings(for model: ProbeModel) -> (padding: Padding, position: PredictionPosition) {
         let training = (options.padding == nil || options.predictionPosition == nil) ? model.trainingConfig() : nil
-        let padding: Padding = options.padding ?? training.map {
-            switch $0.padding { case .fixed(let n): return .fixed(n); case .longest: return .longest }
-        } ?? .longest
+        let padding: Padding = options.padding ?? training?.padding ?? .longest
         return (padding, options.predictionPosition ?? training?.predictionPosition ?? .lastToken)
     }
 

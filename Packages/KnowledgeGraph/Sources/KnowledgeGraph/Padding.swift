@@ -1,5 +1,6 @@
-/// How a batch's sequences are padded (on the right, with pad id 0).
-public enum Padding: Equatable, Sendable {
+/// How a batch's sequences are padded (on the right, with pad id 0). Codable, so training
+/// configs store it as it is.
+public enum Padding: Codable, Equatable, Sendable {
     /// Every batch has length `max_len` (the extrapolation default, 50). Longer inputs are an
     /// error unless the batcher was asked to truncate.
     case fixed(Int)

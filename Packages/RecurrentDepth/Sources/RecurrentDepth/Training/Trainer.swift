@@ -247,16 +247,7 @@ public final class Trainer {
     /// Accuracy per test type of the examples evaluated now.
     public func evaluate() throws -> [TypeAccuracy] {
         try evaluateByType(model, split: currentTest, evaluator: evaluator, batchSize: config.evaluationBatchSize,
-                           padding: padding, truncate: config.truncate, predictionPosition: config.predictionPosition)
-    }
-
-    private var padding: Padding { Self.padding(config) }
-
-    static func padding(_ config: TrainingConfig) -> Padding {
-        switch config.padding {
-        case let .fixed(n): return .fixed(n)
-        case .longest: return .longest
-        }
+                           padding: config.padding, truncate: config.truncate, predictionPosition: config.predictionPosition)
     }
 
     /// The training examples of a stage: every example of at most `stage` hops, counted from the
@@ -266,7 +257,7 @@ public final class Trainer {
         if split.isEmpty {
             throw RecurrentDepthError.invalidTrainingConfig("no training example has at most \(stage ?? 0) hops")
         }
-        return (split, try Batcher(examples: split.examples, batchSize: config.batchSize, padding: padding(config), truncate: config.truncate))
+        return (split, try Batcher(examples: split.examples, batchSize: config.batchSize, padding: config.padding, truncate: config.truncate))
     }
 
     /// Fails before training when the data cannot go through this model.

@@ -1,10 +1,5 @@
 import Foundation
-
-/// How to pad a batch: to a fixed length (the extrapolation task's `max_len`) or to its longest sequence.
-public enum PaddingMode: Codable, Equatable, Sendable {
-    case fixed(Int)
-    case longest
-}
+import KnowledgeGraph
 
 /// The hop curriculum of the depth-extrapolation task: stage k trains on atomic facts and every
 /// chain of ≤ k hops and moves on once the k-hop test accuracy exceeds `threshold`.
@@ -56,7 +51,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var clipNorm: Double?
     public var batchSize: Int = 128
     public var predictionPosition: PredictionPosition = .lastToken
-    public var padding: PaddingMode = .fixed(50)
+    /// KnowledgeGraph's padding: to a fixed `max_len` (the extrapolation task's 50) or to the longest in each batch.
+    public var padding: Padding = .fixed(50)
     /// Cut sequences longer than the fixed padding instead of failing (the reference cuts silently).
     public var truncate: Bool = false
     /// Backpropagate through only the last k recurrence steps; nil: through all of them.

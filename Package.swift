@@ -3,8 +3,8 @@ import PackageDescription
 
 // The workspace's test umbrella. `swift test -c release` here builds every package once and runs
 // every package's unit suite (their Tests/ folders, compiled again as targets of this package) plus
-// the workspace's own integration tests in Tests/WorkspaceTests: fixture parity through TensorKit's
-// ops and the `loop` command end to end. Each package also tests on its own
+// the workspace's own integration tests in Tests/WorkspaceTests: the `loop` command end to end.
+// (Fixture parity lives with the model: RecurrentDepthSuite.) Each package also tests on its own
 // (`swift test -c release --package-path Packages/NAME`).
 let fast: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native"])]
 
@@ -26,7 +26,7 @@ let package = Package(
         .package(path: "Apps/loop"),
     ],
     targets: [
-        .testTarget(name: "WorkspaceTests", dependencies: [tensorKit, loopCLI], path: "Tests/WorkspaceTests", swiftSettings: fast),
+        .testTarget(name: "WorkspaceTests", dependencies: [loopCLI], path: "Tests/WorkspaceTests", swiftSettings: fast),
         .testTarget(name: "TensorKitSuite", dependencies: [tensorKit], path: "Packages/TensorKit/Tests/TensorKitTests", swiftSettings: fast),
         .testTarget(name: "KnowledgeGraphSuite", dependencies: [knowledgeGraph], path: "Packages/KnowledgeGraph/Tests/KnowledgeGraphTests"),
         .testTarget(name: "RecurrentDepthSuite", dependencies: [recurrentDepth, tensorKit, knowledgeGraph],

@@ -30,11 +30,16 @@ public final class Tensor {
         self.init(shape: shape, storage: TensorStorage(count: Shape.count(shape)), requiresGrad: requiresGrad)
     }
 
+    /// Storage a kernel will overwrite entirely (contents undefined until then).
+    public convenience init(uninitialized shape: [Int], requiresGrad: Bool = false) {
+        self.init(shape: shape, storage: TensorStorage(uninitializedCount: Shape.count(shape)), requiresGrad: requiresGrad)
+    }
+
     /// From row-major values; stops when their count does not fill the shape.
     public convenience init(shape: [Int], scalars: [Float], requiresGrad: Bool = false) {
         precondition(Shape.count(shape) == scalars.count,
                      "Tensor: \(scalars.count) values do not fill shape \(shape) (\(Shape.count(shape)) elements)")
-        self.init(zeros: shape, requiresGrad: requiresGrad)
+        self.init(uninitialized: shape, requiresGrad: requiresGrad)
         scalars.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: scalars.count) }
     }
 
@@ -57,7 +62,7 @@ public final class Tensor {
     }
 
     public static func full(_ shape: [Int], _ value: Float, requiresGrad: Bool = false) -> Tensor {
-        let t = Tensor(zeros: shape, requiresGrad: requiresGrad)
+        let t = Tensor(uninitialized: shape, requiresGrad: requiresGrad)
         t.storage.pointer.update(repeating: value, count: t.count)
         return t
     }
@@ -106,7 +111,7 @@ public final class Tensor {
 
     /// A copy that shares nothing and records nothing (PyTorch's `detach().clone()`).
     public func copy() -> Tensor {
-        let t = Tensor(zeros: shape)
+        let t = Tensor(uninitialized: shape)
         t.storage.pointer.update(from: storage.pointer, count: count)
         return t
     }

@@ -18,12 +18,12 @@ extension Tensor {
         if let dropoutMask {
             precondition(dropoutMask.shape == [b, heads, t, t], "causalAttention: dropout mask \(dropoutMask.shape) must be [\(b), \(heads), \(t), \(t)]")
         }
-        let probs = Tensor(zeros: [b, heads, t, t])
-        let out = Tensor(zeros: [b, t, d])
+        let probs = Tensor(uninitialized: [b, heads, t, t])
+        let out = Tensor(uninitialized: [b, t, d])
         Backends.current.attention(qkv.pointer, keyMask: attentionMask?.pointer, batch: b, time: t, heads: heads, headDim: hd,
                                    dropoutMask: dropoutMask?.pointer, probs: probs.pointer, out.pointer)
         return out.recording("causalAttention", [qkv]) { g in
-            let dqkv = Tensor(zeros: qkv.shape)
+            let dqkv = Tensor(uninitialized: qkv.shape)
             Backends.current.attentionBackward(g.pointer, qkv: qkv.pointer, probs: probs.pointer,
                                                dropoutMask: dropoutMask?.pointer, batch: b, time: t, heads: heads,
                                                headDim: hd, dqkv.pointer, accumulate: false)

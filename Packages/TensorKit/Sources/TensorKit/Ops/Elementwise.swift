@@ -4,7 +4,7 @@ extension Tensor {
     /// a ∘ b broadcast to a common shape.
     static func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) -> Tensor {
         let shape = Shape.broadcast(a.shape, b.shape, "\(op)")
-        let out = Tensor(zeros: shape)
+        let out = Tensor(uninitialized: shape)
         Backends.current.binary(op, a.pointer, strides: Shape.broadcastStrides(a.shape, to: shape),
                                 b.pointer, strides: Shape.broadcastStrides(b.shape, to: shape),
                                 out.pointer, shape: shape)
@@ -24,10 +24,10 @@ extension Tensor {
 
     /// op(x) element-wise.
     func unary(_ op: UnaryOp) -> Tensor {
-        let out = Tensor(zeros: shape)
+        let out = Tensor(uninitialized: shape)
         Backends.current.unary(op, pointer, out.pointer, count: count)
         return out.recording("\(op)", [self]) { g in
-            let dx = Tensor(zeros: self.shape)
+            let dx = Tensor(uninitialized: self.shape)
             Backends.current.unaryBackward(op, self.pointer, g.pointer, dx.pointer, count: self.count, accumulate: false)
             return [dx]
         }
@@ -48,7 +48,7 @@ extension Tensor {
     public func broadcast(to target: [Int]) -> Tensor {
         if target == shape { return self }
         precondition(Shape.broadcast(shape, target, "broadcast") == target, "broadcast: shape \(shape) cannot be broadcast to \(target)")
-        let out = Tensor(zeros: target)
+        let out = Tensor(uninitialized: target)
         Backends.current.copyStrided(pointer, strides: Shape.broadcastStrides(shape, to: target), out.pointer, shape: target)
         return out.recording("broadcast", [self]) { g in [g.summed(toShape: self.shape)] }
     }

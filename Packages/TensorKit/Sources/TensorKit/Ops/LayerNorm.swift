@@ -7,12 +7,12 @@ extension Tensor {
         let cols = x.shape.last ?? 0, rows = x.count / Swift.max(cols, 1)
         precondition(weight.shape == [cols] && bias.shape == [cols],
                      "layerNorm: weight \(weight.shape) and bias \(bias.shape) must both be [\(cols)] for input \(x.shape)")
-        let out = Tensor(zeros: x.shape)
-        let mean = Tensor(zeros: [rows]), rstd = Tensor(zeros: [rows])
+        let out = Tensor(uninitialized: x.shape)
+        let mean = Tensor(uninitialized: [rows]), rstd = Tensor(uninitialized: [rows])
         Backends.current.layerNorm(x.pointer, gamma: weight.pointer, beta: bias.pointer, rows: rows, cols: cols, eps: eps,
                                    out.pointer, mean: mean.pointer, rstd: rstd.pointer)
         return out.recording("layerNorm", [x, weight, bias]) { g in
-            let dx = x.requiresGrad ? Tensor(zeros: x.shape) : nil
+            let dx = x.requiresGrad ? Tensor(uninitialized: x.shape) : nil
             let dw = weight.requiresGrad ? Tensor(zeros: [cols]) : nil
             let db = bias.requiresGrad ? Tensor(zeros: [cols]) : nil
             Backends.current.layerNormBackward(g.pointer, x: x.pointer, gamma: weight.pointer, mean: mean.pointer,

@@ -26,7 +26,7 @@ extension Tensor {
         let (m, k) = transposeA ? (ac, ar) : (ar, ac)
         let (k2, n) = transposeB ? (bc, br) : (br, bc)
         precondition(k == k2, "matmul: inner sizes differ in shapes \(a.shape)\(transposeA ? "ᵀ" : "") and \(b.shape)\(transposeB ? "ᵀ" : "")")
-        let out = Tensor(zeros: a.rank == 3 ? [batch, m, n] : [m, n])
+        let out = Tensor(uninitialized: a.rank == 3 ? [batch, m, n] : [m, n])
         Backends.current.gemmBatched(batch: batch, transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: 1,
                                      a: a.pointer, lda: ac, strideA: ar * ac, b: b.pointer, ldb: bc, strideB: br * bc,
                                      beta: 0, c: out.pointer, ldc: n, strideC: m * n)

@@ -22,6 +22,8 @@ let peerShapes = [
     Shape(d: 768, layers: 4, heads: 12, r: 4, batch: 128, seq: 4, vocab: 2206),
 ]
 
+enum Pass: String { case training, evaluation }
+
 struct Options {
     var seconds = 5.0
     var threads = 2
@@ -30,10 +32,10 @@ struct Options {
     var runPeer = true
     var single: Shape?
     var gradientSteps: Int?
-    var quick = false
     var filter: String?
-    /// Time evaluation (forward without gradients, argmax) at this batch size instead of training.
-    var evalBatch: Int?
+    var passes: [Pass] = [.training, .evaluation]
+    /// The batch size of the evaluation pass.
+    var evalBatch = 1024
 }
 
 func parseOptions() -> Options {
@@ -51,22 +53,28 @@ func parseOptions() -> Options {
     }
     func int() -> Int {
         let text = value()
-        guard let n = Int(text) else { FileHandle.standardError.write("not an integer: \(text)\n".data(using: .utf8)!); exit(2) }
+        guard let n = Int(text), n > 0 else { FileHandle.standardError.write("not a positive integer: \(text)\n".data(using: .utf8)!); exit(2) }
         return n
     }
     while let flag = args.first {
         switch flag {
-        case "--seconds": o.seconds = Double(value()) ?? 5
+        case "--seconds":
+            let text = value()
+            guard let s = Double(text), s > 0 else { FileHandle.standardError.write("not a positive number of seconds: \(text)\n".data(using: .utf8)!); exit(2) }
+            o.seconds = s
         case "--threads": o.threads = int()
         case "--peer-python": o.peerPython = value()
         case "--peer-script": o.peerScript = value()
         case "--no-peer": o.runPeer = false; args.removeFirst()
-        case "--quick": o.quick = true; o.seconds = 1; args.removeFirst()
+        case "--quick": o.seconds = 1; args.removeFirst()
         case "--filter": o.filter = value()
         case "--gradient-steps": o.gradientSteps = int()
-        case "--eval": o.evalBatch = 1024; args.removeFirst()
+        case "--training": o.passes = [.training]; args.removeFirst()
+        case "--eval", "--evaluation": o.passes = [.evaluation]; args.removeFirst()
         case "--eval-batch": o.evalBatch = int()
-        case "--single": isSingle = true; args.removeFirst()
+        case "--single":
+            isSingle = true; args.removeFirst()
+            if let pass = args.first.flatMap(Pass.init(rawValue:)) { o.passes = [pass]; args.removeFirst() }
         case "--d": shape.d = int()
         case "--layers": shape.layers = int()
         case "--heads": shape.heads = int()
@@ -76,12 +84,15 @@ func parseOptions() -> Options {
         case "--vocab": shape.vocab = int()
         case "--help", "-h":
             print("""
-            usage: recurrentdepth-bench [--seconds S] [--threads N] [--quick] [--filter TEXT] [--no-peer]
-                                        [--peer-python PATH] [--peer-script PATH] [--gradient-steps K] [--eval | --eval-batch B]
-            Times loop's training step (forward, backward, AdamW) for the shapes of ../shared/peers/README.md
-            beside the PyTorch peer (set it up with ../shared/peers/setup-torch.sh), and prints ms per step,
-            steps/s, peak resident memory and the ratio of step times (PyTorch ÷ loop: above 1, loop is faster).
-            --eval times evaluation instead: a forward pass without gradients at batch 1024 and the argmax answer.
+            usage: recurrentdepth-bench [--seconds S] [--threads N] [--quick] [--filter TEXT] [--training | --eval]
+                                        [--eval-batch B] [--gradient-steps K] [--no-peer] [--peer-python PATH] [--peer-script PATH]
+            For each shape of ../shared/peers/README.md, times loop's training step (forward, backward, AdamW) and
+            its evaluation pass (forward without gradients and the argmax answer, at batch 1024), and the PyTorch
+            peer on the same shapes in the same run (set it up with ../shared/peers/setup-torch.sh). Every
+            measurement runs in its own process, so peak resident memory is its own. Prints ms per step, steps/s,
+            peak memory, what loop allocated per steady-state step (new tensor buffers and C allocator calls),
+            the ratio loop ÷ PyTorch in steps/s (above 1: loop is faster) and whether the target is met.
+            --training / --eval time one pass only; --gradient-steps K backpropagates through the last K steps.
             """)
             exit(0)
         default: FileHandle.standardError.write("unknown option \(flag) (see --help)\n".data(using: .utf8)!); exit(2)
@@ -97,8 +108,9 @@ func peakResidentMB() -> Double {
     return Double(usage.ru_maxrss) / 1024
 }
 
-/// Runs training steps on random data for `seconds` and prints one JSON line.
-func measure(_ s: Shape, options: Options) throws {
+/// Runs steps of `pass` on random data for `seconds` after a warm-up, and prints one JSON line:
+/// time per step, peak memory, and per-step allocations over the timed steps.
+func measure(_ s: Shape, pass: Pass, options: Options) throws {
     var generator = RandomGenerator(seed: 0)
     let config = ModelConfig(vocabSize: s.vocab, embeddingSize: s.d, layers: s.layers, heads: s.heads, positions: max(s.seq, 8),
                              positionalEmbedding: .none, recurrence: s.r)
@@ -108,27 +120,27 @@ func measure(_ s: Shape, options: Options) throws {
     let targets = IDTensor(shape: [s.batch], ids: (0..<s.batch).map { _ in Int32(1 + generator.nextInt(below: s.vocab - 1)) })
     let input = ModelInput(ids: ids, mask: Tensor.ones([s.batch, s.seq]), positions: Array(repeating: s.seq - 1, count: s.batch))
     func step() throws {
-        let loss = Tensor.crossEntropy(try model.monitoredLogits(input, recurrence: s.r, gradientSteps: options.gradientSteps),
-                                       targets: targets, labelSmoothing: 0.1)
-        optimizer.zeroGrad()
-        loss.backward()
-        optimizer.step()
-    }
-    if options.evalBatch != nil {
-        func evaluate() throws { _ = try withoutGrad { try model.monitoredLogits(input, recurrence: s.r).argmax(axis: -1) } }
-        for _ in 0..<3 { try evaluate() }
-        var n = 0
-        let start = Date()
-        while Date().timeIntervalSince(start) < options.seconds { try evaluate(); n += 1 }
-        print(#"{"ms_per_step": \#(Date().timeIntervalSince(start) * 1000 / Double(n)), "peak_mb": \#(peakResidentMB())}"#)
-        return
+        switch pass {
+        case .training:
+            let loss = Tensor.crossEntropy(try model.monitoredLogits(input, recurrence: s.r, gradientSteps: options.gradientSteps),
+                                           targets: targets, labelSmoothing: 0.1)
+            optimizer.zeroGrad()
+            loss.backward()
+            optimizer.step()
+        case .evaluation:
+            _ = try withoutGrad { try model.monitoredLogits(input, recurrence: s.r).argmax(axis: -1) }
+        }
     }
     for _ in 0..<3 { try step() }
+    BufferPool.resetStatistics()
+    let callsBefore = allocatorCallCount()
     var n = 0
     let start = Date()
     while Date().timeIntervalSince(start) < options.seconds { try step(); n += 1 }
     let ms = Date().timeIntervalSince(start) * 1000 / Double(n)
-    print(#"{"ms_per_step": \#(ms), "peak_mb": \#(peakResidentMB())}"#)
+    let calls = allocatorCallCount().flatMap { after in callsBefore.map { Double(after - $0) / Double(n) } }
+    let buffers = Double(BufferPool.statistics.fresh) / Double(n)
+    print(#"{"ms_per_step": \#(ms), "peak_mb": \#(peakResidentMB()), "new_buffers_per_step": \#(buffers), "allocator_calls_per_step": \#(calls.map { "\($0)" } ?? "null")}"#)
 }
 
 /// Runs a command and returns the last line of its standard output as a JSON object.
@@ -153,7 +165,7 @@ func runJSON(_ executable: String, _ arguments: [String], environment: [String: 
 let options = parseOptions()
 setenv("TENSORKIT_THREADS", "\(options.threads)", 1)
 if let shape = options.single {
-    do { try measure(shape, options: options) } catch { FileHandle.standardError.write("\(error)\n".data(using: .utf8)!); exit(1) }
+    do { try measure(shape, pass: options.passes[0], options: options) } catch { FileHandle.standardError.write("\(error)\n".data(using: .utf8)!); exit(1) }
     exit(0)
 }
 
@@ -175,29 +187,52 @@ result['peak_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(result))
 """
 
-print((options.evalBatch != nil ? "Evaluation (forward without gradients, argmax), batch \(options.evalBatch!)" : "Training step (forward, backward, AdamW)")
-      + ", \(options.threads) threads, \(options.seconds) s per measurement"
+/// The issue's targets, as loop ÷ PyTorch in steps/s.
+func target(_ shape: Shape, _ pass: Pass) -> Double {
+    pass == .evaluation ? 2 : (shape.d <= 128 ? 2 : 1.2)
+}
+
+print("loop vs PyTorch \(peerAvailable ? "(same run)" : "(peer not run)"), \(options.threads) threads each, \(options.seconds) s per measurement"
       + (options.gradientSteps.map { ", loop backpropagating through the last \($0) steps" } ?? ""))
+print("training = forward, backward and AdamW at the shape's batch; evaluation = forward without gradients and the argmax answer at batch \(options.evalBatch)")
+print("allocations are per steady-state step: new tensor buffers (not served by TensorKit's BufferPool) / calls to the C allocator")
 print("")
-print("| shape | loop ms/step | loop steps/s | loop peak MB | PyTorch ms/step | PyTorch peak MB | speed-up (PyTorch ÷ loop) |")
-print("|---|---:|---:|---:|---:|---:|---:|")
+print("| shape | pass | loop ms/step | loop steps/s | loop peak MB | loop allocations/step | PyTorch ms/step | PyTorch steps/s | PyTorch peak MB | loop ÷ PyTorch | target |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 let me = CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
     : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0]
-for var shape in peerShapes where options.filter.map({ shape.label.contains($0) }) ?? true {
-    if let b = options.evalBatch { shape.batch = b }
-    var own = ["--single", "--seconds", "\(options.seconds)", "--threads", "\(options.threads)"] + shape.arguments
-    if let k = options.gradientSteps { own += ["--gradient-steps", "\(k)"] }
-    if let b = options.evalBatch { own += ["--eval-batch", "\(b)"] }
-    let mine = runJSON(me, own, environment: ["TENSORKIT_THREADS": "\(options.threads)"])
-    var peer: [String: Any]?
-    if peerAvailable {
-        peer = runJSON(options.peerPython, ["-c", peerWrapper, options.peerScript, "--threads", "\(options.threads)",
-                                            "--seconds", "\(options.seconds)"] + shape.arguments + (options.evalBatch != nil ? ["--eval"] : []),
-                       environment: ["OMP_NUM_THREADS": "\(options.threads)"])
+var missed: [String] = []
+for baseShape in peerShapes where options.filter.map({ baseShape.label.contains($0) }) ?? true {
+    for pass in options.passes {
+        var shape = baseShape
+        if pass == .evaluation { shape.batch = options.evalBatch }
+        var own = ["--single", pass.rawValue, "--seconds", "\(options.seconds)", "--threads", "\(options.threads)"] + shape.arguments
+        if let k = options.gradientSteps { own += ["--gradient-steps", "\(k)"] }
+        let mine = runJSON(me, own, environment: ["TENSORKIT_THREADS": "\(options.threads)"])
+        var peer: [String: Any]?
+        if peerAvailable {
+            peer = runJSON(options.peerPython, ["-c", peerWrapper, options.peerScript, "--threads", "\(options.threads)",
+                                                "--seconds", "\(options.seconds)"] + shape.arguments + (pass == .evaluation ? ["--eval"] : []),
+                           environment: ["OMP_NUM_THREADS": "\(options.threads)"])
+        }
+        func number(_ o: [String: Any]?, _ key: String) -> Double? { (o?[key] as? NSNumber)?.doubleValue }
+        func text(_ x: Double?, _ digits: Int = 1) -> String { x.map { String(format: "%.\(digits)f", $0) } ?? "—" }
+        let ms = number(mine, "ms_per_step"), peerMS = number(peer, "ms_per_step")
+        let ratio = (ms != nil && peerMS != nil) ? peerMS! / ms! : nil
+        let goal = target(shape, pass)
+        var verdict = ratio.map { $0 >= goal ? "≥ \(goal)× met" : "≥ \(goal)× not met" } ?? "≥ \(goal)×"
+        if let ratio, ratio < goal { missed.append("\(pass.rawValue) \(shape.label): \(text(ratio, 2))× (target \(goal)×)") }
+        if let mb = number(mine, "peak_mb"), let peerMB = number(peer, "peak_mb") {
+            verdict += mb <= peerMB ? "; memory ≤ PyTorch" : "; memory above PyTorch"
+            if mb > peerMB { missed.append("\(pass.rawValue) \(shape.label): peak \(text(mb, 0)) MB above PyTorch's \(text(peerMB, 0)) MB") }
+        }
+        let allocations = "\(text(number(mine, "new_buffers_per_step"), 1)) / \(text(number(mine, "allocator_calls_per_step"), 0))"
+        print("| \(shape.label) | \(pass.rawValue) | \(text(ms, 2)) | \(text(ms.map { 1000 / $0 })) | \(text(number(mine, "peak_mb"), 0)) | \(allocations) "
+              + "| \(text(peerMS, 2)) | \(text(peerMS.map { 1000 / $0 })) | \(text(number(peer, "peak_mb"), 0)) | \(ratio.map { text($0, 2) + "×" } ?? "—") | \(verdict) |")
+        if mine == nil { missed.append("\(pass.rawValue) \(shape.label): loop's measurement failed") }
     }
-    func number(_ o: [String: Any]?, _ key: String) -> Double? { (o?[key] as? NSNumber)?.doubleValue }
-    func text(_ x: Double?, _ digits: Int = 1) -> String { x.map { String(format: "%.\(digits)f", $0) } ?? "—" }
-    let ms = number(mine, "ms_per_step"), peerMS = number(peer, "ms_per_step")
-    let ratio = (ms != nil && peerMS != nil) ? text(peerMS! / ms!, 2) + "×" : "—"
-    print("| \(shape.label) | \(text(ms, 2)) | \(text(ms.map { 1000 / $0 })) | \(text(number(mine, "peak_mb"), 0)) | \(text(peerMS, 2)) | \(text(number(peer, "peak_mb"), 0)) | \(ratio) |")
+}
+if peerAvailable {
+    print("")
+    print(missed.isEmpty ? "Every target met." : "Targets not met:\n" + missed.map { "- " + $0 }.joined(separator: "\n"))
 }

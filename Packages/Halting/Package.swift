@@ -2,7 +2,15 @@
 import PackageDescription
 
 // Built for the processor that compiles it, like TensorKit (see its manifest).
-let fast: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native"])]
+// x86-64 builds target AVX2 + FMA (Haswell's set), so the binary runs on any x86-64 of the last
+// decade, with or without AVX-512; TensorKit picks its AVX-512 GEMM kernel at run time where the
+// processor has it. LOOP_TARGET_CPU=native (or any CPU name) builds for that processor instead.
+#if arch(x86_64)
+let targetCPU = Context.environment["LOOP_TARGET_CPU"] ?? "haswell"
+#else
+let targetCPU = Context.environment["LOOP_TARGET_CPU"] ?? "native"
+#endif
+let fast: [SwiftSetting] = [.unsafeFlags(["-target-cpu", targetCPU])]
 
 let package = Package(
     name: "Halting",

@@ -1,4 +1,6 @@
+import Foundation
 import Synchronization
+import TensorKitAVX512
 
 // LLVM's prefetch intrinsic (Swift has no prefetch API); lowers to prefetcht0/prefetchw.
 @_silgen_name("llvm.prefetch.p0")
@@ -8,7 +10,8 @@ private func llvmPrefetch(_ address: UnsafeRawPointer, _ write: Int32, _ localit
 ///
 /// Large problems follow Goto/BLIS: B is packed into KC×16 column panels, A into 6×KC row
 /// panels, and a 6×16 register micro-kernel (12 eight-lane accumulators, which fit the 16 vector
-/// registers of AVX2 and leave room for two B vectors and one broadcast) runs over them.
+/// registers of AVX2 and leave room for two B vectors and one broadcast) runs over them; where the
+/// processor has AVX-512, TensorKitAVX512's kernel runs over the same panels instead.
 /// Small problems and batched attention-sized problems skip packing and read the operands in place.
 ///
 /// Threads split output blocks only; every element is reduced over k in the same fixed order
@@ -109,6 +112,18 @@ extension GEMM {
     static let parallelWorkLimit = 64 * 64 * 64
     /// Below this total m·n·k a batch runs on the calling thread.
     static let batchSerialWorkLimit = 24 * 24 * 24
+    /// The micro-kernel of packed problems. `.avx512` (same panels, one 16-lane accumulator per
+    /// row) is the default where the processor has AVX-512F, unless `TENSORKIT_ISA=avx2`. Both give
+    /// bitwise-equal results. Set it only between operations, never on a processor without AVX-512.
+    public enum Kernel: String, Sendable { case avx2, avx512 }
+
+    nonisolated(unsafe) public static var kernel: Kernel = {
+        CPUFeatures.hasAVX512F && ProcessInfo.processInfo.environment["TENSORKIT_ISA"]?.lowercased() != "avx2" ? .avx512 : .avx2
+    }() {
+        willSet { precondition(newValue == .avx2 || CPUFeatures.hasAVX512F, "GEMM.kernel: this processor has no AVX-512F") }
+    }
+
+    static var useAVX512: Bool { kernel == .avx512 }
 }
 
 // MARK: - Problem description
@@ -361,6 +376,7 @@ extension GEMM {
         w.reserve(a: mc &* kcBlock, b: nc &* kcBlock)
         let ap = w.a, bp = w.b
         let k = p.k, ldc = p.ldc, alpha = p.alpha
+        let wide = useAVX512
 
         var jc = cols.lowerBound
         while jc < cols.upperBound {
@@ -381,8 +397,13 @@ extension GEMM {
                         let cblock = p.c + (ic &* ldc &+ jc &+ jr)
                         var ir = 0
                         while ir < mcur {
-                            kernel6x16(kcur, ap + ir &* kcur, bpanel, cblock + ir &* ldc, ldc,
-                                       alpha, beta, rows: min(mr, mcur &- ir), cols: ncols)
+                            if wide {
+                                avx512Kernel6x16(kcur, ap + ir &* kcur, bpanel, cblock + ir &* ldc, ldc,
+                                                 alpha, beta, rows: min(mr, mcur &- ir), cols: ncols)
+                            } else {
+                                kernel6x16(kcur, ap + ir &* kcur, bpanel, cblock + ir &* ldc, ldc,
+                                           alpha, beta, rows: min(mr, mcur &- ir), cols: ncols)
+                            }
                             ir &+= mr
                         }
                         jr &+= nr
@@ -407,6 +428,7 @@ extension GEMM {
         w.reserve(a: mc &* kcBlock, b: 0)
         let ap = w.a
         let k = p.k, n = p.n, ldc = p.ldc, alpha = p.alpha
+        let wide = useAVX512
         let nPanels = (n &+ nr &- 1) / nr
         let nPadded = nPanels &* nr
         var pc = 0
@@ -438,8 +460,13 @@ extension GEMM {
                     let cblock = p.c + (ic &* ldc &+ jr)
                     var ir = 0
                     while ir < mcur {
-                        kernel6x16(kcur, ap + ir &* kcur, bpanel, cblock + ir &* ldc, ldc,
-                                   alpha, beta, rows: min(mr, mcur &- ir), cols: ncols)
+                        if wide {
+                            avx512Kernel6x16(kcur, ap + ir &* kcur, bpanel, cblock + ir &* ldc, ldc,
+                                             alpha, beta, rows: min(mr, mcur &- ir), cols: ncols)
+                        } else {
+                            kernel6x16(kcur, ap + ir &* kcur, bpanel, cblock + ir &* ldc, ldc,
+                                       alpha, beta, rows: min(mr, mcur &- ir), cols: ncols)
+                        }
                         ir &+= mr
                     }
                 }

@@ -50,16 +50,16 @@ let laneIndex16 = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
     let magic = F16(repeating: 12582912)
     let shifted = x * 1.44269504088896341 + magic
     let n = shifted - magic
-    let r1 = x - n * 0.693359375
-    let r = r1 - n * -2.12194440e-4
+    // Fused multiply-adds throughout: `a * b + c` would stay two operations (and two roundings).
+    let r1 = x.addingProduct(n, -0.693359375)
+    let r = r1.addingProduct(n, 2.12194440e-4)
     let z = r * r
-    var p = F16(repeating: 1.9875691500e-4)
-    p = p * r + 1.3981999507e-3
-    p = p * r + 8.3334519073e-3
-    p = p * r + 4.1665795894e-2
-    p = p * r + 1.6666665459e-1
-    p = p * r + 5.0000001201e-1
-    let y = p * z + r + 1
+    var p = F16(repeating: 1.3981999507e-3).addingProduct(F16(repeating: 1.9875691500e-4), r)
+    p = F16(repeating: 8.3334519073e-3).addingProduct(p, r)
+    p = F16(repeating: 4.1665795894e-2).addingProduct(p, r)
+    p = F16(repeating: 1.6666665459e-1).addingProduct(p, r)
+    p = F16(repeating: 5.0000001201e-1).addingProduct(p, r)
+    let y = (r + 1).addingProduct(p, z)
     let nBits = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- unsafeBitCast(magic, to: SIMD16<Int32>.self)
     let scale = unsafeBitCast((nBits &+ 127) &<< 23, to: F16.self)
     return (y * scale).replacing(with: 0, where: input .< -87.3)
@@ -76,16 +76,19 @@ let laneIndex16 = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
     unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: F16.self)
 }
 
-/// GPT-2's tanh GELU and its derivative, lane-wise.
+/// GPT-2's tanh GELU and its derivative, lane-wise. With u = √(2/π)(x + 0.044715x³),
+/// 0.5x(1 + tanh u) = x·σ(2u) = x / (1 + e^{−2u}): one exp and one division, no sign handling.
+/// For u → −∞, e^{−2u} saturates at e^{88.3} (finite), so the result goes to −0 rather than NaN.
 @inline(__always) func gelu16(_ x: F16) -> F16 {
-    let inner = ScalarMath.geluC * (x + ScalarMath.geluA * x * x * x)
-    return 0.5 * x * (1 + tanh16(inner))
+    let x2 = x * x
+    let minusTwoU = (-2 * ScalarMath.geluC) * x.addingProduct(ScalarMath.geluA * x2, x)
+    return x / (1 + exp16(minusTwoU))
 }
+/// d/dx x·σ(2u) = σ + x·σ(1 − σ)·2u′, u′ = √(2/π)(1 + 3·0.044715x²).
 @inline(__always) func geluDerivative16(_ x: F16) -> F16 {
     let x2 = x * x
-    let inner = ScalarMath.geluC * (x + ScalarMath.geluA * x2 * x)
-    let t = tanh16(inner)
-    let left = 0.5 * (1 + t)
-    let right = 0.5 * x * (1 - t * t) * ScalarMath.geluC * (1 + 3 * ScalarMath.geluA * x2)
-    return left + right
+    let minusTwoU = (-2 * ScalarMath.geluC) * x.addingProduct(ScalarMath.geluA * x2, x)
+    let sigma = 1 / (1 + exp16(minusTwoU))
+    let twoUPrime = (2 * ScalarMath.geluC) * F16(repeating: 1).addingProduct(x2, 3 * ScalarMath.geluA)
+    return sigma.addingProduct(x * sigma * (1 - sigma), twoUPrime)
 }

@@ -36,6 +36,8 @@ struct Options {
     var passes: [Pass] = [.training, .evaluation]
     /// The batch size of the evaluation pass.
     var evalBatch = 1024
+    /// A fixed number of timed steps instead of `seconds` (for instruction and cycle counts).
+    var steps: Int?
 }
 
 func parseOptions() -> Options {
@@ -72,6 +74,7 @@ func parseOptions() -> Options {
         case "--training": o.passes = [.training]; args.removeFirst()
         case "--eval", "--evaluation": o.passes = [.evaluation]; args.removeFirst()
         case "--eval-batch": o.evalBatch = int()
+        case "--steps": o.steps = int()
         case "--single":
             isSingle = true; args.removeFirst()
             if let pass = args.first.flatMap(Pass.init(rawValue:)) { o.passes = [pass]; args.removeFirst() }
@@ -92,7 +95,9 @@ func parseOptions() -> Options {
             measurement runs in its own process, so peak resident memory is its own. Prints ms per step, steps/s,
             peak memory, what loop allocated per steady-state step (new tensor buffers and C allocator calls),
             the ratio loop ÷ PyTorch in steps/s (above 1: loop is faster) and whether the target is met.
-            --training / --eval time one pass only; --gradient-steps K backpropagates through the last K steps.
+            --training / --eval time one pass only; --gradient-steps K backpropagates through the last K steps;
+            --steps N times N steps instead of S seconds (steady cycle and instruction counts under perf stat:
+              recurrentdepth-bench --single training --steps 20 --d 128 --layers 4 --seq 12).
             """)
             exit(0)
         default: FileHandle.standardError.write("unknown option \(flag) (see --help)\n".data(using: .utf8)!); exit(2)
@@ -136,7 +141,7 @@ func measure(_ s: Shape, pass: Pass, options: Options) throws {
     let callsBefore = allocatorCallCount()
     var n = 0
     let start = Date()
-    while Date().timeIntervalSince(start) < options.seconds { try step(); n += 1 }
+    while options.steps.map({ n < $0 }) ?? (Date().timeIntervalSince(start) < options.seconds) { try step(); n += 1 }
     let ms = Date().timeIntervalSince(start) * 1000 / Double(n)
     let calls = allocatorCallCount().flatMap { after in callsBefore.map { Double(after - $0) / Double(n) } }
     let buffers = Double(BufferPool.statistics.fresh) / Double(n)

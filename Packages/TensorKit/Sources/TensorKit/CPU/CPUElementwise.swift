@@ -116,13 +116,14 @@ extension CPUBackend {
             return
         }
         // One operand contiguous, the other repeated along leading axes (a bias, a scalar):
-        // process rows of the repeated operand's period.
+        // process rows of the repeated operand's period (a row never crosses a period, so the
+        // repeated operand is read at the row's own offsets).
         if let period = CPUBackend.rowPeriod(strides: bStrides, shape: shape), aStrides == dense {
             rowWise(count: count, period: period) { row, n in
                 let x = a + row, o = out + row
                 var j = 0
-                while j + 16 <= n { store16(f(load16(x + j), load16(b + j % period)), o + j); j += 16 }
-                for t in j..<n { o[t] = ScalarMath.apply(op, x[t], b[t % period]) }
+                while j + 16 <= n { store16(f(load16(x + j), load16(b + j)), o + j); j += 16 }
+                for t in j..<n { o[t] = ScalarMath.apply(op, x[t], b[t]) }
             }
             return
         }
@@ -130,8 +131,8 @@ extension CPUBackend {
             rowWise(count: count, period: period) { row, n in
                 let y = b + row, o = out + row
                 var j = 0
-                while j + 16 <= n { store16(f(load16(a + j % period), load16(y + j)), o + j); j += 16 }
-                for t in j..<n { o[t] = ScalarMath.apply(op, a[t % period], y[t]) }
+                while j + 16 <= n { store16(f(load16(a + j), load16(y + j)), o + j); j += 16 }
+                for t in j..<n { o[t] = ScalarMath.apply(op, a[t], y[t]) }
             }
             return
         }
@@ -151,8 +152,7 @@ extension CPUBackend {
         return Shape.count(trailing)
     }
 
-    /// Calls body(rowStart, rowLength) for each period-long row, rows split over threads.
-    /// A period under 16 is widened to whole multiples so vector loops still run.
+    /// Calls body(rowStart, period) for each period-long row, rows split over threads.
     @inline(__always)
     private func rowWise(count: Int, period: Int, _ body: (Int, Int) -> Void) {
         let rows = count / period

@@ -16,7 +16,9 @@ public struct Linear {
         bias = Tensor(zeros: [outputs])
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor { Tensor.matmul(x, weight) + bias }
+    public func callAsFunction(_ x: Tensor, activation: Activation = .identity) -> Tensor {
+        Tensor.linear(x, weight: weight, bias: bias, activation: activation)
+    }
 }
 
 /// LayerNorm's affine parameters: `(x − mean) / sqrt(var + eps) · weight + bias`, initialized 1 and 0.

@@ -57,7 +57,7 @@ public struct TransformerBlock {
         let attended = Tensor.causalAttention(qkv, attentionMask: mask, heads: heads,
                                               dropoutMask: dropout?.attentionMask(batch: h.shape[0], heads: heads, time: h.shape[1]))
         let afterAttention = h + Dropout.apply(dropout, \.residual, to: attentionProjection(attended))
-        let hidden = feedForward(ln2(afterAttention)).gelu()
+        let hidden = feedForward(ln2(afterAttention), activation: .gelu)
         return afterAttention + Dropout.apply(dropout, \.residual, to: feedForwardProjection(hidden))
     }
 }

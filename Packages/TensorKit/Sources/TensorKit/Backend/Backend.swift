@@ -20,6 +20,13 @@ public protocol Backend: AnyObject {
               a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
               beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int)
 
+    /// A linear layer: out[m×n] = act(x·w + bias), x `[m, k]`, w `[k, n]` (`[n, k]` when
+    /// `transposeW`), bias `[n]` added to every row. For `.gelu`, `pre` (if given) receives x·w + bias.
+    /// (A default composes gemm, binary and unary; CPUBackend fuses them.)
+    func linear(m: Int, n: Int, k: Int, x: UnsafePointer<Float>, w: UnsafePointer<Float>, transposeW: Bool,
+                bias: UnsafePointer<Float>, activation: Activation, pre: UnsafeMutablePointer<Float>?,
+                _ out: UnsafeMutablePointer<Float>)
+
     /// `batch` independent gemms at element strides `strideA`, `strideB`, `strideC`.
     func gemmBatched(batch: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                      a: UnsafePointer<Float>, lda: Int, strideA: Int,
@@ -147,6 +154,21 @@ public enum UnaryOp: Sendable, Equatable {
 }
 
 public enum BinaryOp: Sendable, Equatable { case add, sub, mul, div }
+
+/// What a linear layer applies after its bias.
+public enum Activation: Sendable, Equatable { case identity, gelu }
+
+extension Backend {
+    public func linear(m: Int, n: Int, k: Int, x: UnsafePointer<Float>, w: UnsafePointer<Float>, transposeW: Bool,
+                       bias: UnsafePointer<Float>, activation: Activation, pre: UnsafeMutablePointer<Float>?,
+                       _ out: UnsafeMutablePointer<Float>) {
+        let target = activation == .identity ? out : (pre ?? out)
+        gemm(transA: false, transB: transposeW, m: m, n: n, k: k, alpha: 1, a: x, lda: k, b: w, ldb: transposeW ? k : n,
+             beta: 0, c: target, ldc: n)
+        binary(.add, target, strides: [n, 1], bias, strides: [0, 1], target, shape: [m, n])
+        if activation == .gelu { unary(.gelu, target, out, count: m * n) }
+    }
+}
 
 public enum ReduceOp: Sendable, Equatable { case sum, max }
 

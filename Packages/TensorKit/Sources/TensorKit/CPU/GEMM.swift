@@ -39,6 +39,28 @@ public enum GEMM {
         }
     }
 
+    /// C = act(op(A)·op(B) + bias) with bias `[n]` added to every row and, for `.gelu` with `pre`
+    /// given, the pre-activation written there (same layout as C): a linear layer in one pass over C.
+    /// The bias and activation are applied to each register tile right after its last k block,
+    /// while it is in L1, instead of in separate passes over the whole output.
+    public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                             c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>,
+                             activation: Activation, pre: UnsafeMutablePointer<Float>?, pool: ThreadPool? = .shared) {
+        precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative size")
+        precondition(ldc >= n && lda >= (transA ? m : k) && ldb >= (transB ? k : n), "sgemm: leading dimension too small")
+        if m == 0 || n == 0 { return }
+        var p = Problem(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda,
+                        b: b, ldb: ldb, beta: 0, c: c, ldc: ldc)
+        p.epilogue = Epilogue(bias: bias, gelu: activation == .gelu, pre: pre)
+        if k == 0 || m &* n &* k <= directWorkLimit {
+            if k == 0 { scale(m: m, n: n, beta: 0, c: c, ldc: ldc) } else { direct(p) }
+            for i in 0..<m { p.epilogue!.apply(c + i &* ldc, ldc, rows: 1, row0: i, col0: 0, cols: n) }
+        } else {
+            packed(p, pool: pool)
+        }
+    }
+
     /// The same for `batch` independent problems at element strides strideA/strideB/strideC
     /// (attention-shaped: batch = B·heads, m,n,k from 4 to 64) — must be fast for tiny matrices:
     /// no packing overhead that dominates, parallelize across the batch, not inside one matrix.
@@ -138,6 +160,37 @@ extension GEMM {
         var b: UnsafePointer<Float>, ldb: Int
         var beta: Float
         var c: UnsafeMutablePointer<Float>, ldc: Int
+        /// Applied to each finished tile of C (packed path) or to all of C (direct path).
+        var epilogue: Epilogue? = nil
+    }
+
+    /// Bias (and GELU) applied to finished tiles of C; `pre` has C's layout.
+    struct Epilogue {
+        var bias: UnsafePointer<Float>
+        var gelu: Bool
+        var pre: UnsafeMutablePointer<Float>?
+
+        /// Rows `row0..<row0+rows`, columns `col0..<col0+cols` of C, starting at `c`.
+        @inline(__always)
+        func apply(_ c: UnsafeMutablePointer<Float>, _ ldc: Int, rows: Int, row0: Int, col0: Int, cols: Int) {
+            for i in 0..<rows {
+                let row = c + i &* ldc
+                let preRow = pre.map { $0 + ((row0 &+ i) &* ldc &+ col0) }
+                var j = 0
+                while j < cols {
+                    let n = min(16, cols &- j)
+                    let x = (n == 16 ? load16(row + j) : loadPartial(UnsafePointer(row + j), n))
+                        + (n == 16 ? load16(bias + (col0 &+ j)) : loadPartial(bias + (col0 &+ j), n))
+                    var y = x
+                    if gelu {
+                        if let preRow { if n == 16 { store16(x, preRow + j) } else { storePartial(x, preRow + j, n) } }
+                        y = gelu16(x)
+                    }
+                    if n == 16 { store16(y, row + j) } else { storePartial(y, row + j, n) }
+                    j &+= 16
+                }
+            }
+        }
     }
 
     /// C = beta·C, with beta == 0 writing zeros without reading C.
@@ -376,7 +429,7 @@ extension GEMM {
         w.reserve(a: mc &* kcBlock, b: nc &* kcBlock)
         let ap = w.a, bp = w.b
         let k = p.k, ldc = p.ldc, alpha = p.alpha
-        let wide = useAVX512
+        let wide = useAVX512, epilogue = p.epilogue
 
         var jc = cols.lowerBound
         while jc < cols.upperBound {
@@ -404,6 +457,10 @@ extension GEMM {
                                 kernel6x16(kcur, ap + ir &* kcur, bpanel, cblock + ir &* ldc, ldc,
                                            alpha, beta, rows: min(mr, mcur &- ir), cols: ncols)
                             }
+                            if let epilogue, pc &+ kcur == k {
+                                epilogue.apply(cblock + ir &* ldc, ldc, rows: min(mr, mcur &- ir), row0: ic &+ ir,
+                                               col0: jc &+ jr, cols: ncols)
+                            }
                             ir &+= mr
                         }
                         jr &+= nr
@@ -428,7 +485,7 @@ extension GEMM {
         w.reserve(a: mc &* kcBlock, b: 0)
         let ap = w.a
         let k = p.k, n = p.n, ldc = p.ldc, alpha = p.alpha
-        let wide = useAVX512
+        let wide = useAVX512, epilogue = p.epilogue
         let nPanels = (n &+ nr &- 1) / nr
         let nPadded = nPanels &* nr
         var pc = 0
@@ -466,6 +523,10 @@ extension GEMM {
                         } else {
                             kernel6x16(kcur, ap + ir &* kcur, bpanel, cblock + ir &* ldc, ldc,
                                        alpha, beta, rows: min(mr, mcur &- ir), cols: ncols)
+                        }
+                        if let epilogue, pc &+ kcur == k {
+                            epilogue.apply(cblock + ir &* ldc, ldc, rows: min(mr, mcur &- ir), row0: ic &+ ir,
+                                           col0: jr, cols: ncols)
                         }
                         ir &+= mr
                     }

@@ -1,0 +1,35 @@
+// A linear layer as one op: the product, the bias and the activation in one pass over the output.
+
+extension Tensor {
+    /// `activation(x · weight + bias)` over the last axis of x: x `[..., k]`, weight `[k, n]`,
+    /// bias `[n]` → `[..., n]`. The same values as `matmul(x, weight) + bias` (then `.gelu()`), with
+    /// the bias and GELU applied while each output tile is still in cache instead of in two
+    /// further passes. For `.gelu` the pre-activation is kept for the backward pass.
+    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor, activation: Activation = .identity) -> Tensor {
+        let k = x.shape.last ?? 0
+        precondition(x.rank >= 1 && weight.rank == 2 && weight.shape[0] == k,
+                     "linear: input \(x.shape) does not match weight \(weight.shape) ([in, out])")
+        let n = weight.shape[1]
+        precondition(bias.shape == [n], "linear: bias \(bias.shape) must be [\(n)] for weight \(weight.shape)")
+        let rows = x.count / Swift.max(k, 1)
+        let shape = Array(x.shape.dropLast()) + [n]
+        let out = Tensor(uninitialized: shape)
+        // The pre-activation is only kept when a gradient will need it.
+        let pre = activation == .gelu && Tensor.needsGrad([x, weight, bias]) ? Tensor(uninitialized: shape) : nil
+        Backends.current.linear(m: rows, n: n, k: k, x: x.pointer, w: weight.pointer, transposeW: false, bias: bias.pointer,
+                                activation: activation, pre: pre?.pointer, out.pointer)
+        return out.recording("linear", [x, weight, bias]) { g in
+            // Through the activation first: dPre = g · act'(pre).
+            var dPre = g
+            if activation == .gelu, let pre {
+                dPre = Tensor(uninitialized: shape)
+                Backends.current.unaryBackward(.gelu, pre.pointer, g.pointer, dPre.pointer, count: pre.count, accumulate: false)
+            }
+            let flatG = dPre.reshaped([rows, n])
+            let dx: Tensor? = x.requiresGrad ? matmul(flatG, weight, transposeB: true).reshaped(x.shape) : nil
+            let dw: Tensor? = weight.requiresGrad ? matmul(x.reshaped([rows, k]), flatG, transposeA: true) : nil
+            let db: Tensor? = bias.requiresGrad ? flatG.summed(toShape: [n]) : nil
+            return [dx, dw, db]
+        }
+    }
+}

@@ -38,6 +38,9 @@ struct Options {
     var evalBatch = 1024
     /// A fixed number of timed steps instead of `seconds` (for instruction and cycle counts).
     var steps: Int?
+    /// Measurements per side, alternating loop and PyTorch; the table keeps each side's fastest
+    /// (these shared machines slow single runs down by up to a third).
+    var repeats = 3
 }
 
 func parseOptions() -> Options {
@@ -68,13 +71,14 @@ func parseOptions() -> Options {
         case "--peer-python": o.peerPython = value()
         case "--peer-script": o.peerScript = value()
         case "--no-peer": o.runPeer = false; args.removeFirst()
-        case "--quick": o.seconds = 1; args.removeFirst()
+        case "--quick": o.seconds = 1; o.repeats = 1; args.removeFirst()
         case "--filter": o.filter = value()
         case "--gradient-steps": o.gradientSteps = int()
         case "--training": o.passes = [.training]; args.removeFirst()
         case "--eval", "--evaluation": o.passes = [.evaluation]; args.removeFirst()
         case "--eval-batch": o.evalBatch = int()
         case "--steps": o.steps = int()
+        case "--repeat": o.repeats = int()
         case "--single":
             isSingle = true; args.removeFirst()
             if let pass = args.first.flatMap(Pass.init(rawValue:)) { o.passes = [pass]; args.removeFirst() }
@@ -87,12 +91,13 @@ func parseOptions() -> Options {
         case "--vocab": shape.vocab = int()
         case "--help", "-h":
             print("""
-            usage: recurrentdepth-bench [--seconds S] [--threads N] [--quick] [--filter TEXT] [--training | --eval]
+            usage: recurrentdepth-bench [--seconds S] [--repeat N] [--threads N] [--quick] [--filter TEXT] [--training | --eval]
                                         [--eval-batch B] [--gradient-steps K] [--no-peer] [--peer-python PATH] [--peer-script PATH]
             For each shape of ../shared/peers/README.md, times loop's training step (forward, backward, AdamW) and
             its evaluation pass (forward without gradients and the argmax answer, at batch 1024), and the PyTorch
             peer on the same shapes in the same run (set it up with ../shared/peers/setup-torch.sh). Every
-            measurement runs in its own process, so peak resident memory is its own. Prints ms per step, steps/s,
+            measurement runs in its own process, so peak resident memory is its own; each side is measured N times
+            (default 3), alternating, and the fastest kept. Prints ms per step, steps/s,
             peak memory, what loop allocated per steady-state step (new tensor buffers and C allocator calls),
             the ratio loop ÷ PyTorch in steps/s (above 1: loop is faster) and whether the target is met.
             --training / --eval time one pass only; --gradient-steps K backpropagates through the last K steps;
@@ -197,7 +202,7 @@ func target(_ shape: Shape, _ pass: Pass) -> Double {
     pass == .evaluation ? 2 : (shape.d <= 128 ? 2 : 1.2)
 }
 
-print("loop vs PyTorch \(peerAvailable ? "(same run)" : "(peer not run)"), \(options.threads) threads each, \(options.seconds) s per measurement"
+print("loop vs PyTorch \(peerAvailable ? "(same run)" : "(peer not run)"), \(options.threads) threads each, best of \(options.repeats) measurements of \(options.seconds) s, alternating"
       + (options.gradientSteps.map { ", loop backpropagating through the last \($0) steps" } ?? ""))
 print("training = forward, backward and AdamW at the shape's batch; evaluation = forward without gradients and the argmax answer at batch \(options.evalBatch)")
 print("allocations are per steady-state step: new tensor buffers (not served by TensorKit's BufferPool) / calls to the C allocator")
@@ -213,14 +218,23 @@ for baseShape in peerShapes where options.filter.map({ baseShape.label.contains(
         if pass == .evaluation { shape.batch = options.evalBatch }
         var own = ["--single", pass.rawValue, "--seconds", "\(options.seconds)", "--threads", "\(options.threads)"] + shape.arguments
         if let k = options.gradientSteps { own += ["--gradient-steps", "\(k)"] }
-        let mine = runJSON(me, own, environment: ["TENSORKIT_THREADS": "\(options.threads)"])
-        var peer: [String: Any]?
-        if peerAvailable {
-            peer = runJSON(options.peerPython, ["-c", peerWrapper, options.peerScript, "--threads", "\(options.threads)",
-                                                "--seconds", "\(options.seconds)"] + shape.arguments + (pass == .evaluation ? ["--eval"] : []),
-                           environment: ["OMP_NUM_THREADS": "\(options.threads)"])
-        }
         func number(_ o: [String: Any]?, _ key: String) -> Double? { (o?[key] as? NSNumber)?.doubleValue }
+        /// The faster of two measurements, with the larger peak memory of the two.
+        func best(_ a: [String: Any]?, _ b: [String: Any]?) -> [String: Any]? {
+            guard let a, let b else { return a ?? b }
+            var kept = (number(a, "ms_per_step") ?? .infinity) <= (number(b, "ms_per_step") ?? .infinity) ? a : b
+            kept["peak_mb"] = max(number(a, "peak_mb") ?? 0, number(b, "peak_mb") ?? 0)
+            return kept
+        }
+        var mine: [String: Any]?, peer: [String: Any]?
+        for _ in 0..<options.repeats {
+            mine = best(mine, runJSON(me, own, environment: ["TENSORKIT_THREADS": "\(options.threads)"]))
+            if peerAvailable {
+                peer = best(peer, runJSON(options.peerPython, ["-c", peerWrapper, options.peerScript, "--threads", "\(options.threads)",
+                                                              "--seconds", "\(options.seconds)"] + shape.arguments + (pass == .evaluation ? ["--eval"] : []),
+                                         environment: ["OMP_NUM_THREADS": "\(options.threads)"]))
+            }
+        }
         func text(_ x: Double?, _ digits: Int = 1) -> String { x.map { String(format: "%.\(digits)f", $0) } ?? "—" }
         let ms = number(mine, "ms_per_step"), peerMS = number(peer, "ms_per_step")
         let ratio = (ms != nil && peerMS != nil) ? peerMS! / ms! : nil

@@ -17,13 +17,15 @@ let laneIndex16 = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
 
 /// The first `n` (< 16) elements, zero-padded: tails go through the same vector code as the body,
 /// so an element's result never depends on where a chunk boundary fell.
+/// (A byte copy through the vector's own storage: inserting lanes one by one at a variable index
+/// compiles to a store and a stalled reload of the whole vector per lane.)
 @inline(__always) func loadPartial(_ p: UnsafePointer<Float>, _ n: Int) -> F16 {
     var v = F16()
-    for i in 0..<n { v[i] = p[i] }
+    withUnsafeMutableBytes(of: &v) { $0.baseAddress!.copyMemory(from: p, byteCount: n &* 4) }
     return v
 }
 @inline(__always) func storePartial(_ v: F16, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
-    for i in 0..<n { p[i] = v[i] }
+    withUnsafeBytes(of: v) { UnsafeMutableRawPointer(p).copyMemory(from: $0.baseAddress!, byteCount: n &* 4) }
 }
 
 /// Horizontal sum by halving (SIMD16.sum() would be 15 dependent scalar adds).

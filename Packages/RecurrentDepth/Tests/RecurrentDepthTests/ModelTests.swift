@@ -36,6 +36,36 @@ final class ModelTests: XCTestCase {
         }
     }
 
+    /// `monitoredLogits` runs the last block on the monitored rows only: the logits and every
+    /// parameter gradient equal those read from the full hidden states, for positions that differ
+    /// per example (padding included) and with input injection.
+    func testMonitoredLogitsEqualTheFullForward() throws {
+        var generator = RandomGenerator(seed: 4)
+        let config = ModelConfig(vocabSize: 30, embeddingSize: 32, layers: 2, heads: 4, positions: 8,
+                                 inputInjection: true, recurrence: 3, cScale: 1)
+        let model = try RecurrentGPT2(config: config, generator: &generator)
+        let input = ModelInput(ids: IDTensor(shape: [3, 5], ids: [1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 9, 10, 11, 12, 13]),
+                               mask: Tensor(shape: [3, 5], scalars: [1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1]),
+                               positions: [4, 2, 0])
+        let targets = IDTensor([3, 4, 5])
+        func gradients(_ logits: () throws -> Tensor) rethrows -> (Tensor, [[Float]]) {
+            for p in model.parameters { p.zeroGrad() }
+            let l = try logits()
+            Tensor.crossEntropy(l, targets: targets).backward()
+            return (l.detached(), model.parameters.map { $0.grad?.scalars ?? [] })
+        }
+        let (pruned, prunedGrads) = try gradients { try model.monitoredLogits(input, recurrence: 3) }
+        let (full, fullGrads) = try gradients {
+            let output = try model.run(input, recurrence: 3)
+            return model.readout(model.rows(of: output.hidden!, at: output.positions))
+        }
+        XCTAssertEqual(pruned.shape, [3, 30])
+        assertClose(pruned, full, rtol: 1e-5, atol: 1e-6, "monitored logits")
+        for (name, (a, b)) in zip(model.namedParameters.map(\.0), zip(prunedGrads, fullGrads)) {
+            assertClose(Tensor(a), Tensor(b), rtol: 1e-4, atol: 1e-6, "gradient of \(name)")
+        }
+    }
+
     /// All dropout rates 0 compute exactly the model without dropout; positive rates change the
     /// training forward pass, reproducibly for the same generator state.
     func testDropout() throws {

@@ -153,6 +153,15 @@ public final class RecurrentGPT2 {
     ///   gradient (the earlier ones run without a graph, so their activations are not kept).
     public func run(_ input: ModelInput, recurrence: Int, observer: RecurrenceObserver? = nil,
                     dropout: Dropout? = nil, gradientSteps: Int? = nil) throws -> RecurrenceOutput {
+        try run(input, recurrence: recurrence, observer: observer, dropout: dropout, gradientSteps: gradientSteps,
+                monitoredRowsOnly: false)
+    }
+
+    /// `monitoredRowsOnly`: the very last block computes only the monitored positions (no observer
+    /// may be given); the output's hidden states are then `[B, 1, D]` and its positions all 0.
+    func run(_ input: ModelInput, recurrence: Int, observer: RecurrenceObserver?, dropout: Dropout?,
+             gradientSteps: Int?, monitoredRowsOnly: Bool) throws -> RecurrenceOutput {
+        precondition(!monitoredRowsOnly || observer == nil, "run: monitoredRowsOnly needs the full hidden states an observer sees")
         try validate(input)
         guard recurrence >= 1 else { throw RecurrentDepthError.invalidInput("recurrence must be at least 1, got \(recurrence)") }
         if let k = gradientSteps, k < 1 { throw RecurrentDepthError.invalidInput("gradient steps must be at least 1, got \(k)") }
@@ -166,6 +175,11 @@ public final class RecurrentGPT2 {
             let step = {
                 if self.config.inputInjection && t > 0 { h = h + embedded }
                 for (l, block) in self.blocks.enumerated() {
+                    if monitoredRowsOnly && t == recurrence - 1 && l == self.blocks.count - 1 {
+                        let width = h.shape[1]
+                        h = block(h, mask: mask, dropout: dropout, rows: IDTensor(positions.enumerated().map { $0.offset * width + $0.element }))
+                        continue
+                    }
                     h = block(h, mask: mask, dropout: dropout)
                     if let observer, observer.observesLayers {
                         observer.layerDidFinish(RecurrenceStep(index: t, layer: l, hidden: h, examples: examples, positions: positions, model: self))
@@ -188,12 +202,15 @@ public final class RecurrentGPT2 {
                 examples = keep.map { examples[$0] }
             }
         }
+        if monitoredRowsOnly { positions = positions.map { _ in 0 } }
         return RecurrenceOutput(hidden: examples.isEmpty ? nil : h, examples: examples, positions: positions, stepsRun: stepsRun)
     }
 
     /// Logits `[B, V]` at the monitored positions after `recurrence` steps (the training loss's input).
+    /// The last block runs on the monitored rows only (the others would not reach the logits).
     public func monitoredLogits(_ input: ModelInput, recurrence: Int, dropout: Dropout? = nil, gradientSteps: Int? = nil) throws -> Tensor {
-        let output = try run(input, recurrence: recurrence, dropout: dropout, gradientSteps: gradientSteps)
+        let output = try run(input, recurrence: recurrence, observer: nil, dropout: dropout, gradientSteps: gradientSteps,
+                             monitoredRowsOnly: true)
         return readout(rows(of: output.hidden!, at: output.positions))
     }
 

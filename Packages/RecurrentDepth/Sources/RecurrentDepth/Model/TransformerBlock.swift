@@ -52,11 +52,23 @@ public struct TransformerBlock {
     }
 
     /// `h` is `[B, T, D]`, `mask` `[B, T]` of 1 (token) / 0 (padding).
-    public func callAsFunction(_ h: Tensor, mask: Tensor, dropout: Dropout?) -> Tensor {
+    ///
+    /// - rows: when given (one flat index `b·T + t` per example), only those rows leave the block,
+    ///   as `[B, 1, D]`: every position still feeds the attention's keys and values, but the output
+    ///   projection, the residuals and the MLP run on the selected rows alone. The model's last
+    ///   block uses this when only the monitored positions are read.
+    public func callAsFunction(_ h: Tensor, mask: Tensor, dropout: Dropout?, rows: IDTensor? = nil) -> Tensor {
         let qkv = attention(ln1(h))
-        let attended = Tensor.causalAttention(qkv, attentionMask: mask, heads: heads,
+        var attended = Tensor.causalAttention(qkv, attentionMask: mask, heads: heads,
                                               dropoutMask: dropout?.attentionMask(batch: h.shape[0], heads: heads, time: h.shape[1]))
-        let afterAttention = h + Dropout.apply(dropout, \.residual, to: attentionProjection(attended))
+        var residual = h
+        if let rows {
+            let (b, t, d) = (h.shape[0], h.shape[1], h.shape[2])
+            precondition(rows.count == b, "TransformerBlock: \(rows.count) selected rows for \(b) examples of \(t) positions")
+            attended = attended.reshaped([b * t, d]).gatherRows(rows).reshaped([b, 1, d])
+            residual = h.reshaped([b * t, d]).gatherRows(rows).reshaped([b, 1, d])
+        }
+        let afterAttention = residual + Dropout.apply(dropout, \.residual, to: attentionProjection(attended))
         let hidden = feedForward(ln2(afterAttention), activation: .gelu)
         return afterAttention + Dropout.apply(dropout, \.residual, to: feedForwardProjection(hidden))
     }

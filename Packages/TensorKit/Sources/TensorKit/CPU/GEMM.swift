@@ -448,21 +448,8 @@ extension GEMM {
                         let ncols = min(nr, ncur &- jr)
                         let bpanel = bp + jr &* kcur
                         let cblock = p.c + (ic &* ldc &+ jc &+ jr)
-                        var ir = 0
-                        while ir < mcur {
-                            if wide {
-                                avx512Kernel6x16(kcur, ap + ir &* kcur, bpanel, cblock + ir &* ldc, ldc,
-                                                 alpha, beta, rows: min(mr, mcur &- ir), cols: ncols)
-                            } else {
-                                kernel6x16(kcur, ap + ir &* kcur, bpanel, cblock + ir &* ldc, ldc,
-                                           alpha, beta, rows: min(mr, mcur &- ir), cols: ncols)
-                            }
-                            if let epilogue, pc &+ kcur == k {
-                                epilogue.apply(cblock + ir &* ldc, ldc, rows: min(mr, mcur &- ir), row0: ic &+ ir,
-                                               col0: jc &+ jr, cols: ncols)
-                            }
-                            ir &+= mr
-                        }
+                        tileColumn(wide: wide, epilogue: pc &+ kcur == k ? epilogue : nil, kc: kcur, packedA: ap, bpanel,
+                                   cblock, ldc, alpha, beta, rows: mcur, row0: ic, col0: jc &+ jr, cols: ncols)
                         jr &+= nr
                     }
                     ic &+= mcur
@@ -515,26 +502,33 @@ extension GEMM {
                     }
                     let ncols = min(nr, n &- jr)
                     let cblock = p.c + (ic &* ldc &+ jr)
-                    var ir = 0
-                    while ir < mcur {
-                        if wide {
-                            avx512Kernel6x16(kcur, ap + ir &* kcur, bpanel, cblock + ir &* ldc, ldc,
-                                             alpha, beta, rows: min(mr, mcur &- ir), cols: ncols)
-                        } else {
-                            kernel6x16(kcur, ap + ir &* kcur, bpanel, cblock + ir &* ldc, ldc,
-                                       alpha, beta, rows: min(mr, mcur &- ir), cols: ncols)
-                        }
-                        if let epilogue, pc &+ kcur == k {
-                            epilogue.apply(cblock + ir &* ldc, ldc, rows: min(mr, mcur &- ir), row0: ic &+ ir,
-                                           col0: jr, cols: ncols)
-                        }
-                        ir &+= mr
-                    }
+                    tileColumn(wide: wide, epilogue: pc &+ kcur == k ? epilogue : nil, kc: kcur, packedA: ap, bpanel,
+                               cblock, ldc, alpha, beta, rows: mcur, row0: ic, col0: jr, cols: ncols)
                 }
                 ic &+= mcur
             }
             pc &+= kcur
             kBlock &+= 1
+        }
+    }
+
+    /// One column of register tiles: the `rows` rows of a packed A block (6 at a time) against one
+    /// packed B panel, into C at `c` (row `row0`, column `col0` of the whole C); then the epilogue,
+    /// when this was the last k block, on each tile while it is in L1.
+    @inline(__always)
+    static func tileColumn(wide: Bool, epilogue: Epilogue?, kc kcur: Int, packedA ap: UnsafeMutablePointer<Float>,
+                           _ bpanel: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+                           _ alpha: Float, _ beta: Float, rows mcur: Int, row0: Int, col0: Int, cols ncols: Int) {
+        var ir = 0
+        while ir < mcur {
+            let tileRows = min(mr, mcur &- ir)
+            if wide {
+                avx512Kernel6x16(kcur, ap + ir &* kcur, bpanel, c + ir &* ldc, ldc, alpha, beta, rows: tileRows, cols: ncols)
+            } else {
+                kernel6x16(kcur, ap + ir &* kcur, bpanel, c + ir &* ldc, ldc, alpha, beta, rows: tileRows, cols: ncols)
+            }
+            epilogue?.apply(c + ir &* ldc, ldc, rows: tileRows, row0: row0 &+ ir, col0: col0, cols: ncols)
+            ir &+= mr
         }
     }
 

@@ -128,6 +128,9 @@ extension GEMM {
     /// The same for one matrix of a batch, which runs on one thread anyway: the unpacked kernel
     /// keeps up with the packed one up to about 64³ here.
     static let batchedDirectWorkLimit = 64 * 64 * 64
+    /// Row chunks per thread when B is shared: enough to even out threads that run at different
+    /// speeds, few enough that each chunk still reuses every packed B panel over many rows.
+    static let chunksPerThread = 4
     /// Largest packed B (floats) shared by all tasks; bigger problems pack B per task.
     static let sharedPackLimit = 4 << 20
     /// Below this m·n·k a second thread costs more than it saves.
@@ -385,29 +388,31 @@ extension GEMM {
             checkIn(w)
             return
         }
-        var spaces: [Workspace] = []
-        for _ in 0..<tasks { spaces.append(checkOutWorkspace()) }
         if shareB {
             // Row split with one shared packed B: each panel is packed once, by whichever task
-            // reaches it first, instead of once per task.
+            // reaches it first, instead of once per task. Several row chunks per thread, claimed
+            // as threads come free, so a thread slowed by its neighbours does not leave the other
+            // spinning at the end.
             let shared = checkOutWorkspace()
             shared.reserve(a: 0, b: p.k &* nPadded)
             let kBlockCount = (p.k &+ kc &- 1) / kc
             let flags = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: kBlockCount &* nPanels)
             for i in 0..<(kBlockCount &* nPanels) { (flags + i).initialize(to: Atomic(0)) }
-            spaces.withUnsafeBufferPointer { ws in
-                pool!.parallelFor(tasks) { t in
-                    let lo = mPanels &* t / tasks, hi = mPanels &* (t &+ 1) / tasks
-                    macroShared(p, kc: kc, rows: (lo &* mr)..<min(hi &* mr, p.m), ws[t], sharedB: shared.b,
-                                flags: flags, firstPanel: nPanels &* t / tasks)
-                }
+            let chunks = min(mPanels, tasks &* chunksPerThread)
+            pool!.parallelFor(chunks) { chunk in
+                let lo = mPanels &* chunk / chunks, hi = mPanels &* (chunk &+ 1) / chunks
+                let w = checkOutWorkspace()
+                macroShared(p, kc: kc, rows: (lo &* mr)..<min(hi &* mr, p.m), w, sharedB: shared.b,
+                            flags: flags, firstPanel: nPanels &* (chunk % tasks) / tasks)
+                checkIn(w)
             }
             flags.deinitialize(count: kBlockCount &* nPanels)
             flags.deallocate()
             checkIn(shared)
-            for w in spaces { checkIn(w) }
             return
         }
+        var spaces: [Workspace] = []
+        for _ in 0..<tasks { spaces.append(checkOutWorkspace()) }
         spaces.withUnsafeBufferPointer { ws in
             pool!.parallelFor(tasks) { t in
                 let panels = splitN ? nPanels : mPanels
@@ -468,7 +473,9 @@ extension GEMM {
     static func macroShared(_ p: Problem, kc kcBlock: Int, rows: Range<Int>, _ w: Workspace,
                             sharedB: UnsafeMutablePointer<Float>, flags: UnsafeMutablePointer<Atomic<Int>>,
                             firstPanel: Int) {
-        let mc = min(mcMax, (rows.count &+ mr &- 1) / mr &* mr)
+        // Equal row blocks of at most mcMax rather than full blocks and a sliver.
+        let mBlocks = (rows.count &+ mcMax &- 1) / mcMax
+        let mc = ((rows.count &+ mBlocks &- 1) / mBlocks &+ mr &- 1) / mr &* mr
         w.reserve(a: mc &* kcBlock, b: 0)
         let ap = w.a
         let k = p.k, n = p.n, ldc = p.ldc, alpha = p.alpha
@@ -536,22 +543,38 @@ extension GEMM {
     static func packA(_ p: Problem, _ dst: UnsafeMutablePointer<Float>, i0: Int, mc: Int, k0: Int, kc: Int) {
         let lda = p.lda
         var ir = 0
+        if p.transA {
+            // A stored k×m: depth index q's values for all rows are adjacent. Read each stored row
+            // once, front to back, and copy 8 lanes into every full panel whose read stays inside
+            // the row: lanes 6 and 7 spill into slot q+1, which is written after. The last q
+            // (whose spill would hit the next panel) is copied 6 at a time.
+            let widePanels = min(mc / mr, max(0, (p.m &- i0 &- 2) / mr))
+            if widePanels > 0 {
+                let panelStride = kc &* mr
+                for q in 0..<(kc &- 1) {
+                    let s = p.a + ((k0 &+ q) &* lda &+ i0)
+                    var d = dst + q &* mr
+                    for j in 0..<widePanels {
+                        store8(d, load8(s + j &* mr))
+                        d += panelStride
+                    }
+                }
+                let s = p.a + ((k0 &+ kc &- 1) &* lda &+ i0)
+                for j in 0..<widePanels {
+                    let d = dst + (j &* panelStride &+ (kc &- 1) &* mr)
+                    for i in 0..<mr { d[i] = s[j &* mr &+ i] }
+                }
+                ir = widePanels &* mr
+            }
+        }
         while ir < mc {
             let rows = min(mr, mc &- ir)
             let out = dst + ir &* kc
             if p.transA {
-                // A stored k×m: the 6 values for one depth index are adjacent.
                 let src = p.a + (k0 &* lda &+ i0 &+ ir)
-                if rows == mr {
-                    for q in 0..<kc {
-                        let s = src + q &* lda, d = out + q &* mr
-                        d[0] = s[0]; d[1] = s[1]; d[2] = s[2]; d[3] = s[3]; d[4] = s[4]; d[5] = s[5]
-                    }
-                } else {
-                    for q in 0..<kc {
-                        let s = src + q &* lda, d = out + q &* mr
-                        for i in 0..<mr { d[i] = i < rows ? s[i] : 0 }
-                    }
+                for q in 0..<kc {
+                    let s = src + q &* lda, d = out + q &* mr
+                    for i in 0..<mr { d[i] = i < rows ? s[i] : 0 }
                 }
             } else {
                 let src = p.a + ((i0 &+ ir) &* lda &+ k0)

@@ -161,7 +161,8 @@ final class OpsTests: XCTestCase {
     }
 
     func testAttention() {
-        for (b, t, heads, hd) in [(1, 1, 1, 1), (2, 3, 2, 3), (3, 17, 4, 16), (2, 12, 4, 17)] {
+        // Head widths 16, 32, 48 and 64 take the register path, the others the any-width one.
+        for (b, t, heads, hd) in [(1, 1, 1, 1), (2, 3, 2, 3), (3, 17, 4, 16), (2, 12, 4, 17), (2, 12, 2, 32), (1, 9, 2, 48), (2, 5, 1, 64)] {
             let qkv = randomTensor([b, t, 3 * heads * hd], seed: UInt64(t), std: 0.7)
             var rng = RandomGenerator(seed: 5)
             let mask = Tensor(shape: [b, t], scalars: (0..<(b * t)).map { i in i % t < max(1, t - i / t - 1) ? 1 : 0 })
@@ -177,6 +178,31 @@ final class OpsTests: XCTestCase {
         let drop = Tensor.dropoutMask([2, 2, 4, 4], p: 0.25, using: &rng)
         checkGradients([qkv], "attention") { Tensor.causalAttention($0[0], attentionMask: mask, heads: 2) }
         checkGradients([qkv], "attention with dropout") { Tensor.causalAttention($0[0], attentionMask: mask, heads: 2, dropoutMask: drop) }
+        let wide = randomTensor([2, 4, 3 * 2 * 16], seed: 3)
+        checkGradients([wide], "attention, head width 16") { Tensor.causalAttention($0[0], attentionMask: mask, heads: 2, dropoutMask: drop) }
+    }
+
+    /// With `accumulate`, the backward adds to what dQKV holds: the same as starting from zero and adding after.
+    func testAttentionBackwardAccumulates() {
+        for hd in [3, 16, 32] {
+            let (b, t, heads) = (2, 5, 2)
+            let width = 3 * heads * hd
+            let qkv = randomTensor([b, t, width], seed: 21)
+            let dOut = randomTensor([b, t, heads * hd], seed: 22)
+            let prior = randomTensor([b, t, width], seed: 23)
+            let probs = Tensor.zeros([b, heads, t, t])
+            let out = Tensor.zeros([b, t, heads * hd])
+            let cpu = CPUBackend.shared
+            cpu.attention(qkv.pointer, keyMask: nil, batch: b, time: t, heads: heads, headDim: hd, dropoutMask: nil,
+                          probs: probs.pointer, out.pointer)
+            let fresh = Tensor.zeros([b, t, width])
+            cpu.attentionBackward(dOut.pointer, qkv: qkv.pointer, probs: probs.pointer, dropoutMask: nil, batch: b, time: t,
+                                  heads: heads, headDim: hd, fresh.pointer, accumulate: false)
+            let added = prior.copy()
+            cpu.attentionBackward(dOut.pointer, qkv: qkv.pointer, probs: probs.pointer, dropoutMask: nil, batch: b, time: t,
+                                  heads: heads, headDim: hd, added.pointer, accumulate: true)
+            assertClose(added, prior + fresh, "accumulated attention gradient, head width \(hd)")
+        }
     }
 
     /// The fused attention equals the same math written with plain ops (the reference's formulation).

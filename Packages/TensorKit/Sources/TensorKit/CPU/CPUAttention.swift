@@ -13,6 +13,20 @@ extension CPUBackend {
     public func attention(_ qkv: UnsafePointer<Float>, keyMask: UnsafePointer<Float>?, batch: Int, time: Int,
                           heads: Int, headDim: Int, dropoutMask: UnsafePointer<Float>?,
                           probs: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+        switch headDim {
+        case 16: attention(HeadWidth16.self, qkv, keyMask: keyMask, batch: batch, time: time, heads: heads, dropoutMask: dropoutMask, probs: probs, out)
+        case 32: attention(HeadWidth32.self, qkv, keyMask: keyMask, batch: batch, time: time, heads: heads, dropoutMask: dropoutMask, probs: probs, out)
+        case 48: attention(HeadWidth48.self, qkv, keyMask: keyMask, batch: batch, time: time, heads: heads, dropoutMask: dropoutMask, probs: probs, out)
+        case 64: attention(HeadWidth64.self, qkv, keyMask: keyMask, batch: batch, time: time, heads: heads, dropoutMask: dropoutMask, probs: probs, out)
+        default: attentionAnyWidth(qkv, keyMask: keyMask, batch: batch, time: time, heads: heads, headDim: headDim,
+                                   dropoutMask: dropoutMask, probs: probs, out)
+        }
+    }
+
+    /// Any head width, rows read and written through memory.
+    func attentionAnyWidth(_ qkv: UnsafePointer<Float>, keyMask: UnsafePointer<Float>?, batch: Int, time: Int,
+                           heads: Int, headDim: Int, dropoutMask: UnsafePointer<Float>?,
+                           probs: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
         let d = heads * headDim, row = 3 * d, hd = headDim, t = time
         let scale = 1 / Float(headDim).squareRoot()
         parallelRanges(batch * heads, grain: 1) { tasks in
@@ -51,6 +65,20 @@ extension CPUBackend {
     public func attentionBackward(_ dOut: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probs: UnsafePointer<Float>,
                                   dropoutMask: UnsafePointer<Float>?, batch: Int, time: Int, heads: Int, headDim: Int,
                                   _ dQKV: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        switch headDim {
+        case 16: attentionBackward(HeadWidth16.self, dOut, qkv: qkv, probs: probs, dropoutMask: dropoutMask, batch: batch, time: time, heads: heads, dQKV, accumulate: accumulate)
+        case 32: attentionBackward(HeadWidth32.self, dOut, qkv: qkv, probs: probs, dropoutMask: dropoutMask, batch: batch, time: time, heads: heads, dQKV, accumulate: accumulate)
+        case 48: attentionBackward(HeadWidth48.self, dOut, qkv: qkv, probs: probs, dropoutMask: dropoutMask, batch: batch, time: time, heads: heads, dQKV, accumulate: accumulate)
+        case 64: attentionBackward(HeadWidth64.self, dOut, qkv: qkv, probs: probs, dropoutMask: dropoutMask, batch: batch, time: time, heads: heads, dQKV, accumulate: accumulate)
+        default: attentionBackwardAnyWidth(dOut, qkv: qkv, probs: probs, dropoutMask: dropoutMask, batch: batch, time: time,
+                                           heads: heads, headDim: headDim, dQKV, accumulate: accumulate)
+        }
+    }
+
+    /// Any head width, rows read and written through memory.
+    func attentionBackwardAnyWidth(_ dOut: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probs: UnsafePointer<Float>,
+                                   dropoutMask: UnsafePointer<Float>?, batch: Int, time: Int, heads: Int, headDim: Int,
+                                   _ dQKV: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let d = heads * headDim, row = 3 * d, hd = headDim, t = time
         let scale = 1 / Float(headDim).squareRoot()
         parallelRanges(batch * heads, grain: 1) { tasks in

@@ -9,7 +9,9 @@ final class OpsTests: XCTestCase {
 
     func testBinaryOpsWithBroadcasting() {
         let pairs: [([Int], [Int])] = [([3, 17], [3, 17]), ([129, 17], [17]), ([17, 3], [17, 1]), ([3, 1, 5], [4, 1]),
-                                       ([1], [129]), ([2, 3], []), ([129], [129])]
+                                       ([1], [129]), ([2, 3], []), ([129], [129]),
+                                       // Bias-shaped gradients: the 4-strip column sums, a ragged strip, and a 3-d input.
+                                       ([37, 150], [150]), ([9, 2, 64], [64])]
         for (i, (sa, sb)) in pairs.enumerated() {
             let a = randomTensor(sa, seed: UInt64(i)), b = randomTensor(sb, seed: UInt64(100 + i)).unaryShift(3)
             crossCheck([a, b], "add \(sa) \(sb)") { $0[0] + $0[1] }

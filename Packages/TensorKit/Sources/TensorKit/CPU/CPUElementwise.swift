@@ -182,8 +182,21 @@ extension CPUBackend {
         // column is summed over rows in order, so threads never change the result.
         if shape.count >= 2, outStrides.last == 1, outStrides.dropLast().allSatisfy({ $0 == 0 }) {
             let rows = Shape.count(shape) / last
-            parallelRanges((last + 15) / 16, grain: 4) { strips in
-                for s in strips {
+            parallelRanges((last + 15) / 16, grain: 4, align: 4) { strips in
+                var s = strips.lowerBound
+                // Four full strips at once: four independent sums, and 256 contiguous bytes read per row.
+                while s + 4 <= strips.upperBound && (s + 4) * 16 <= last {
+                    var a0 = F16(), a1 = F16(), a2 = F16(), a3 = F16()
+                    var p = x + s * 16
+                    for _ in 0..<rows {
+                        a0 += load16(p); a1 += load16(p + 16); a2 += load16(p + 32); a3 += load16(p + 48)
+                        p += last
+                    }
+                    let o = out + s * 16
+                    store16(a0, o); store16(a1, o + 16); store16(a2, o + 32); store16(a3, o + 48)
+                    s += 4
+                }
+                for s in s..<strips.upperBound {
                     let c0 = s * 16, n = Swift.min(16, last - c0)
                     var acc = F16()
                     if n == 16 {

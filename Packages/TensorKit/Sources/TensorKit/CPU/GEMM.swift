@@ -128,9 +128,12 @@ extension GEMM {
     /// The same for one matrix of a batch, which runs on one thread anyway: the unpacked kernel
     /// keeps up with the packed one up to about 64³ here.
     static let batchedDirectWorkLimit = 64 * 64 * 64
-    /// Row chunks per thread when B is shared: enough to even out threads that run at different
-    /// speeds, few enough that each chunk still reuses every packed B panel over many rows.
+    /// Row chunks per thread (at most) when B is shared: enough to even out threads that run at
+    /// different speeds, few enough that each chunk still reuses every packed B panel over many rows.
     static let chunksPerThread = 4
+    /// Fewest rows in a chunk (unless every thread would not get one): each chunk streams all of
+    /// the packed B once per row block, so thin chunks re-read B from L3 more often.
+    static let minChunkRows = 96
     /// Largest packed B (floats) shared by all tasks; bigger problems pack B per task.
     static let sharedPackLimit = 4 << 20
     /// Below this m·n·k a second thread costs more than it saves.
@@ -398,7 +401,7 @@ extension GEMM {
             let kBlockCount = (p.k &+ kc &- 1) / kc
             let flags = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: kBlockCount &* nPanels)
             for i in 0..<(kBlockCount &* nPanels) { (flags + i).initialize(to: Atomic(0)) }
-            let chunks = min(mPanels, tasks &* chunksPerThread)
+            let chunks = min(mPanels, tasks &* max(1, min(chunksPerThread, p.m / (minChunkRows &* tasks))))
             pool!.parallelFor(chunks) { chunk in
                 let lo = mPanels &* chunk / chunks, hi = mPanels &* (chunk &+ 1) / chunks
                 let w = checkOutWorkspace()

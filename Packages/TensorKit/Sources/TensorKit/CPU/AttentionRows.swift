@@ -81,11 +81,7 @@ extension CPUBackend {
                             scores[j] = s
                         }
                         let pi = p + i * t
-                        let mx = CPUBackend.rowMax(scores, i + 1)
-                        let sum = CPUBackend.expShifted(scores, pi, i + 1, shift: mx)
-                        let inv = 1 / sum
-                        for j in 0...i { pi[j] *= inv }
-                        for j in (i + 1)..<t { pi[j] = 0 }
+                        CPUBackend.causalSoftmaxRow(scores, pi, query: i, time: t)
                         var o = HeadRow<W>()
                         for j in 0...i {
                             o.add(pi[j] * (drop?[i * t + j] ?? 1), HeadRow<W>(base + (j * row + 2 * d)))

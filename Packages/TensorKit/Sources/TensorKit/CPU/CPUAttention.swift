@@ -10,6 +10,15 @@ extension CPUBackend {
         while j < n { y[j] += alpha * x[j]; j += 1 }
     }
 
+    /// Query i's probabilities from its scores over keys 0...i: softmax there, zeros after (future keys).
+    @inline(__always)
+    static func causalSoftmaxRow(_ scores: UnsafeMutablePointer<Float>, _ pi: UnsafeMutablePointer<Float>, query i: Int, time t: Int) {
+        let mx = rowMax(scores, i + 1)
+        let inv = 1 / expShifted(scores, pi, i + 1, shift: mx)
+        for j in 0...i { pi[j] *= inv }
+        for j in (i + 1)..<t { pi[j] = 0 }
+    }
+
     public func attention(_ qkv: UnsafePointer<Float>, keyMask: UnsafePointer<Float>?, batch: Int, time: Int,
                           heads: Int, headDim: Int, dropoutMask: UnsafePointer<Float>?,
                           probs: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
@@ -45,11 +54,7 @@ extension CPUBackend {
                             scores[j] = s
                         }
                         let pi = p + i * t
-                        let mx = CPUBackend.rowMax(scores, i + 1)
-                        let sum = CPUBackend.expShifted(scores, pi, i + 1, shift: mx)
-                        let inv = 1 / sum
-                        for j in 0...i { pi[j] *= inv }
-                        for j in (i + 1)..<t { pi[j] = 0 }
+                        CPUBackend.causalSoftmaxRow(scores, pi, query: i, time: t)
                         let o = out + (b * t + i) * d + h * hd
                         o.update(repeating: 0, count: hd)
                         for j in 0...i {

@@ -65,30 +65,25 @@ extension CPUBackend {
                                  probs: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
         let hd = W.vectors * 16, d = heads * hd, row = 3 * d, t = time
         let scale = 1 / Float(hd).squareRoot()
-        parallelRanges(batch * heads, grain: 1) { tasks in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: Swift.max(t, 1)) { buffer in
-                let scores = buffer.baseAddress!
-                for task in tasks {
-                    let b = task / heads, h = task % heads
-                    let base = qkv + (b * t * row + h * hd)
-                    let p = probs + task * t * t
-                    let drop = dropoutMask.map { $0 + task * t * t }
-                    for i in 0..<t {
-                        let q = HeadRow<W>(base + i * row)
-                        for j in 0...i {
-                            var s = q.dot(HeadRow<W>(base + (j * row + d))) * scale
-                            if let keyMask { s += (1 - keyMask[b * t + j]) * -10000 }
-                            scores[j] = s
-                        }
-                        let pi = p + i * t
-                        CPUBackend.causalSoftmaxRow(scores, pi, query: i, time: t)
-                        var o = HeadRow<W>()
-                        for j in 0...i {
-                            o.add(pi[j] * (drop?[i * t + j] ?? 1), HeadRow<W>(base + (j * row + 2 * d)))
-                        }
-                        o.store(out + ((b * t + i) * d + h * hd))
-                    }
+        forEachHead(batch: batch, heads: heads, time: t) { b, h, scores in
+            let task = b * heads + h
+            let base = qkv + (b * t * row + h * hd)
+            let p = probs + task * t * t
+            let drop = dropoutMask.map { $0 + task * t * t }
+            for i in 0..<t {
+                let q = HeadRow<W>(base + i * row)
+                for j in 0...i {
+                    var s = q.dot(HeadRow<W>(base + (j * row + d))) * scale
+                    if let keyMask { s += (1 - keyMask[b * t + j]) * -10000 }
+                    scores[j] = s
                 }
+                let pi = p + i * t
+                CPUBackend.causalSoftmaxRow(scores, pi, query: i, time: t)
+                var o = HeadRow<W>()
+                for j in 0...i {
+                    o.add(pi[j] * (drop?[i * t + j] ?? 1), HeadRow<W>(base + (j * row + 2 * d)))
+                }
+                o.store(out + ((b * t + i) * d + h * hd))
             }
         }
     }
@@ -98,39 +93,34 @@ extension CPUBackend {
                                          _ dQKV: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let hd = W.vectors * 16, d = heads * hd, row = 3 * d, t = time
         let scale = 1 / Float(hd).squareRoot()
-        parallelRanges(batch * heads, grain: 1) { tasks in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: Swift.max(t, 1)) { buffer in
-                let dProb = buffer.baseAddress!
-                for task in tasks {
-                    let b = task / heads, h = task % heads
-                    let base = qkv + (b * t * row + h * hd)
-                    let dBase = dQKV + (b * t * row + h * hd)
-                    let p = probs + task * t * t
-                    let drop = dropoutMask.map { $0 + task * t * t }
-                    if !accumulate {
-                        // dQ rows are written whole below; dK and dV rows gather over queries.
-                        for s in 0..<t { HeadRow<W>().store(dBase + (s * row + d)); HeadRow<W>().store(dBase + (s * row + 2 * d)) }
-                    }
-                    for i in 0..<t {
-                        let g = HeadRow<W>(dOut + ((b * t + i) * d + h * hd))
-                        let pi = p + i * t
-                        var dot: Float = 0
-                        for j in 0...i {
-                            let m = drop?[i * t + j] ?? 1
-                            dProb[j] = g.dot(HeadRow<W>(base + (j * row + 2 * d))) * m
-                            dot += dProb[j] * pi[j]
-                            addToRow(dBase + (j * row + 2 * d), pi[j] * m, g)
-                        }
-                        let q = HeadRow<W>(base + i * row)
-                        var dq = accumulate ? HeadRow<W>(dBase + i * row) : HeadRow<W>()
-                        for j in 0...i {
-                            let dScore = pi[j] * (dProb[j] - dot) * scale
-                            dq.add(dScore, HeadRow<W>(base + (j * row + d)))
-                            addToRow(dBase + (j * row + d), dScore, q)
-                        }
-                        dq.store(dBase + i * row)
-                    }
+        forEachHead(batch: batch, heads: heads, time: t) { b, h, dProb in
+            let task = b * heads + h
+            let base = qkv + (b * t * row + h * hd)
+            let dBase = dQKV + (b * t * row + h * hd)
+            let p = probs + task * t * t
+            let drop = dropoutMask.map { $0 + task * t * t }
+            if !accumulate {
+                // dQ rows are written whole below; dK and dV rows gather over queries.
+                for s in 0..<t { HeadRow<W>().store(dBase + (s * row + d)); HeadRow<W>().store(dBase + (s * row + 2 * d)) }
+            }
+            for i in 0..<t {
+                let g = HeadRow<W>(dOut + ((b * t + i) * d + h * hd))
+                let pi = p + i * t
+                var dot: Float = 0
+                for j in 0...i {
+                    let m = drop?[i * t + j] ?? 1
+                    dProb[j] = g.dot(HeadRow<W>(base + (j * row + 2 * d))) * m
+                    dot += dProb[j] * pi[j]
+                    addToRow(dBase + (j * row + 2 * d), pi[j] * m, g)
                 }
+                let q = HeadRow<W>(base + i * row)
+                var dq = accumulate ? HeadRow<W>(dBase + i * row) : HeadRow<W>()
+                for j in 0...i {
+                    let dScore = pi[j] * (dProb[j] - dot) * scale
+                    dq.add(dScore, HeadRow<W>(base + (j * row + d)))
+                    addToRow(dBase + (j * row + d), dScore, q)
+                }
+                dq.store(dBase + i * row)
             }
         }
     }

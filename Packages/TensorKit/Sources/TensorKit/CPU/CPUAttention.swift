@@ -10,6 +10,18 @@ extension CPUBackend {
         while j < n { y[j] += alpha * x[j]; j += 1 }
     }
 
+    /// Runs `body(b, h, scratch)` for every (batch row, head) pair, spread over the threads;
+    /// `scratch` holds `time` floats of the calling thread's own.
+    @inline(__always)
+    func forEachHead(batch: Int, heads: Int, time: Int,
+                     _ body: (_ b: Int, _ h: Int, _ scratch: UnsafeMutablePointer<Float>) -> Void) {
+        parallelRanges(batch * heads, grain: 1) { tasks in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: Swift.max(time, 1)) { buffer in
+                for task in tasks { body(task / heads, task % heads, buffer.baseAddress!) }
+            }
+        }
+    }
+
     /// Query i's probabilities from its scores over keys 0...i: softmax there, zeros after (future keys).
     @inline(__always)
     static func causalSoftmaxRow(_ scores: UnsafeMutablePointer<Float>, _ pi: UnsafeMutablePointer<Float>, query i: Int, time t: Int) {
@@ -38,30 +50,25 @@ extension CPUBackend {
                            probs: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
         let d = heads * headDim, row = 3 * d, hd = headDim, t = time
         let scale = 1 / Float(headDim).squareRoot()
-        parallelRanges(batch * heads, grain: 1) { tasks in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: Swift.max(t, 1)) { buffer in
-                let scores = buffer.baseAddress!
-                for task in tasks {
-                    let b = task / heads, h = task % heads
-                    let p = probs + task * t * t
-                    let drop = dropoutMask.map { $0 + task * t * t }
-                    for i in 0..<t {
-                        let q = qkv + (b * t + i) * row + h * hd
-                        for j in 0...i {
-                            let k = qkv + (b * t + j) * row + d + h * hd
-                            var s = CPUBackend.dot(q, k, hd) * scale
-                            if let keyMask { s += (1 - keyMask[b * t + j]) * -10000 }
-                            scores[j] = s
-                        }
-                        let pi = p + i * t
-                        CPUBackend.causalSoftmaxRow(scores, pi, query: i, time: t)
-                        let o = out + (b * t + i) * d + h * hd
-                        o.update(repeating: 0, count: hd)
-                        for j in 0...i {
-                            let w = pi[j] * (drop?[i * t + j] ?? 1)
-                            CPUBackend.axpy(w, qkv + (b * t + j) * row + 2 * d + h * hd, o, hd)
-                        }
-                    }
+        forEachHead(batch: batch, heads: heads, time: t) { b, h, scores in
+            let task = b * heads + h
+            let p = probs + task * t * t
+            let drop = dropoutMask.map { $0 + task * t * t }
+            for i in 0..<t {
+                let q = qkv + (b * t + i) * row + h * hd
+                for j in 0...i {
+                    let k = qkv + (b * t + j) * row + d + h * hd
+                    var s = CPUBackend.dot(q, k, hd) * scale
+                    if let keyMask { s += (1 - keyMask[b * t + j]) * -10000 }
+                    scores[j] = s
+                }
+                let pi = p + i * t
+                CPUBackend.causalSoftmaxRow(scores, pi, query: i, time: t)
+                let o = out + (b * t + i) * d + h * hd
+                o.update(repeating: 0, count: hd)
+                for j in 0...i {
+                    let w = pi[j] * (drop?[i * t + j] ?? 1)
+                    CPUBackend.axpy(w, qkv + (b * t + j) * row + 2 * d + h * hd, o, hd)
                 }
             }
         }
@@ -86,33 +93,28 @@ extension CPUBackend {
                                    _ dQKV: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let d = heads * headDim, row = 3 * d, hd = headDim, t = time
         let scale = 1 / Float(headDim).squareRoot()
-        parallelRanges(batch * heads, grain: 1) { tasks in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: Swift.max(t, 1)) { buffer in
-                let dProb = buffer.baseAddress!
-                for task in tasks {
-                    let b = task / heads, h = task % heads
-                    let p = probs + task * t * t
-                    let drop = dropoutMask.map { $0 + task * t * t }
-                    @inline(__always) func at(_ s: Int, _ part: Int) -> Int { (b * t + s) * row + part * d + h * hd }
-                    if !accumulate {
-                        for s in 0..<t { for part in 0..<3 { (dQKV + at(s, part)).update(repeating: 0, count: hd) } }
-                    }
-                    for i in 0..<t {
-                        let g = dOut + (b * t + i) * d + h * hd
-                        let pi = p + i * t
-                        var dot: Float = 0
-                        for j in 0...i {
-                            let m = drop?[i * t + j] ?? 1
-                            dProb[j] = CPUBackend.dot(g, qkv + at(j, 2), hd) * m
-                            dot += dProb[j] * pi[j]
-                            CPUBackend.axpy(pi[j] * m, g, dQKV + at(j, 2), hd)
-                        }
-                        for j in 0...i {
-                            let dScore = pi[j] * (dProb[j] - dot) * scale
-                            CPUBackend.axpy(dScore, qkv + at(j, 1), dQKV + at(i, 0), hd)
-                            CPUBackend.axpy(dScore, qkv + at(i, 0), dQKV + at(j, 1), hd)
-                        }
-                    }
+        forEachHead(batch: batch, heads: heads, time: t) { b, h, dProb in
+            let task = b * heads + h
+            let p = probs + task * t * t
+            let drop = dropoutMask.map { $0 + task * t * t }
+            @inline(__always) func at(_ s: Int, _ part: Int) -> Int { (b * t + s) * row + part * d + h * hd }
+            if !accumulate {
+                for s in 0..<t { for part in 0..<3 { (dQKV + at(s, part)).update(repeating: 0, count: hd) } }
+            }
+            for i in 0..<t {
+                let g = dOut + (b * t + i) * d + h * hd
+                let pi = p + i * t
+                var dot: Float = 0
+                for j in 0...i {
+                    let m = drop?[i * t + j] ?? 1
+                    dProb[j] = CPUBackend.dot(g, qkv + at(j, 2), hd) * m
+                    dot += dProb[j] * pi[j]
+                    CPUBackend.axpy(pi[j] * m, g, dQKV + at(j, 2), hd)
+                }
+                for j in 0...i {
+                    let dScore = pi[j] * (dProb[j] - dot) * scale
+                    CPUBackend.axpy(dScore, qkv + at(j, 1), dQKV + at(i, 0), hd)
+                    CPUBackend.axpy(dScore, qkv + at(i, 0), dQKV + at(j, 1), hd)
                 }
             }
         }

@@ -179,6 +179,7 @@ extension GEMM {
         /// Rows `row0..<row0+rows`, columns `col0..<col0+cols` of C, starting at `c`.
         @inline(__always)
         func apply(_ c: UnsafeMutablePointer<Float>, _ ldc: Int, rows: Int, row0: Int, col0: Int, cols: Int) {
+            if cols == 16 { return applyFull(c, ldc, rows: rows, row0: row0, col0: col0) }
             for i in 0..<rows {
                 let row = c + i &* ldc
                 let preRow = pre.map { $0 + ((row0 &+ i) &* ldc &+ col0) }
@@ -195,6 +196,24 @@ extension GEMM {
                     if n == 16 { store16(y, row + j) } else { storePartial(y, row + j, n) }
                     j &+= 16
                 }
+            }
+        }
+
+        /// A full 16-column tile: the bias loaded once, no partial-vector branches per row.
+        @inline(__always)
+        func applyFull(_ c: UnsafeMutablePointer<Float>, _ ldc: Int, rows: Int, row0: Int, col0: Int) {
+            let b = load16(bias + col0)
+            if !gelu {
+                for i in 0..<rows { store16(load16(c + i &* ldc) + b, c + i &* ldc) }
+            } else if let pre {
+                let preTile = pre + (row0 &* ldc &+ col0)
+                for i in 0..<rows {
+                    let x = load16(c + i &* ldc) + b
+                    store16(x, preTile + i &* ldc)
+                    store16(gelu16(x), c + i &* ldc)
+                }
+            } else {
+                for i in 0..<rows { store16(gelu16(load16(c + i &* ldc) + b), c + i &* ldc) }
             }
         }
     }

@@ -19,6 +19,11 @@ public struct Linear {
     public func callAsFunction(_ x: Tensor, activation: Activation = .identity) -> Tensor {
         Tensor.linear(x, weight: weight, bias: bias, activation: activation)
     }
+
+    /// `residual + self(x)`, the residual connection added in the same pass over the output.
+    public func callAsFunction(_ x: Tensor, addingTo residual: Tensor) -> Tensor {
+        Tensor.linear(x, weight: weight, bias: bias, residual: residual)
+    }
 }
 
 /// LayerNorm's affine parameters: `(x − mean) / sqrt(var + eps) · weight + bias`, initialized 1 and 0.

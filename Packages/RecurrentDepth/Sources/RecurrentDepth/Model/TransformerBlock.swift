@@ -68,8 +68,15 @@ public struct TransformerBlock {
             attended = attended.reshaped([b * t, d]).gatherRows(rows).reshaped([b, 1, d])
             residual = h.reshaped([b * t, d]).gatherRows(rows).reshaped([b, 1, d])
         }
-        let afterAttention = residual + Dropout.apply(dropout, \.residual, to: attentionProjection(attended))
+        let afterAttention = branch(attentionProjection, attended, addingTo: residual, dropout: dropout)
         let hidden = feedForward(ln2(afterAttention), activation: .gelu)
-        return afterAttention + Dropout.apply(dropout, \.residual, to: feedForwardProjection(hidden))
+        return branch(feedForwardProjection, hidden, addingTo: afterAttention, dropout: dropout)
+    }
+
+    /// `residual + dropout(projection(x))`; without residual dropout the addition happens in the
+    /// projection's own pass over its output (the same values).
+    private func branch(_ projection: Linear, _ x: Tensor, addingTo residual: Tensor, dropout: Dropout?) -> Tensor {
+        guard let dropout, dropout.residual > 0 else { return projection(x, addingTo: residual) }
+        return residual + Dropout.apply(dropout, \.residual, to: projection(x))
     }
 }

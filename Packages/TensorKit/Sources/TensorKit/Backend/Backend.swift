@@ -20,12 +20,12 @@ public protocol Backend: AnyObject {
               a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
               beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int)
 
-    /// A linear layer: out[m×n] = act(x·w + bias), x `[m, k]`, w `[k, n]` (`[n, k]` when
-    /// `transposeW`), bias `[n]` added to every row. For `.gelu`, `pre` (if given) receives x·w + bias.
-    /// (A default composes gemm, binary and unary; CPUBackend fuses them.)
+    /// A linear layer: out[m×n] = residual + act(x·w + bias), x `[m, k]`, w `[k, n]` (`[n, k]` when
+    /// `transposeW`), bias `[n]` added to every row, `residual` `[m, n]` (none when nil). For `.gelu`,
+    /// `pre` (if given) receives x·w + bias. (A default composes gemm, binary and unary; CPUBackend fuses them.)
     func linear(m: Int, n: Int, k: Int, x: UnsafePointer<Float>, w: UnsafePointer<Float>, transposeW: Bool,
                 bias: UnsafePointer<Float>, activation: Activation, pre: UnsafeMutablePointer<Float>?,
-                _ out: UnsafeMutablePointer<Float>)
+                residual: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>)
 
     /// `batch` independent gemms at element strides `strideA`, `strideB`, `strideC`.
     func gemmBatched(batch: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
@@ -161,12 +161,13 @@ public enum Activation: Sendable, Equatable { case identity, gelu }
 extension Backend {
     public func linear(m: Int, n: Int, k: Int, x: UnsafePointer<Float>, w: UnsafePointer<Float>, transposeW: Bool,
                        bias: UnsafePointer<Float>, activation: Activation, pre: UnsafeMutablePointer<Float>?,
-                       _ out: UnsafeMutablePointer<Float>) {
+                       residual: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>) {
         let target = activation == .identity ? out : (pre ?? out)
         gemm(transA: false, transB: transposeW, m: m, n: n, k: k, alpha: 1, a: x, lda: k, b: w, ldb: transposeW ? k : n,
              beta: 0, c: target, ldc: n)
         binary(.add, target, strides: [n, 1], bias, strides: [0, 1], target, shape: [m, n])
         if activation == .gelu { unary(.gelu, target, out, count: m * n) }
+        if let residual { binary(.add, residual, strides: [n, 1], out, strides: [n, 1], out, shape: [m, n]) }
     }
 }
 

@@ -41,9 +41,9 @@ public final class CPUBackend: Backend {
 
     public func linear(m: Int, n: Int, k: Int, x: UnsafePointer<Float>, w: UnsafePointer<Float>, transposeW: Bool,
                        bias: UnsafePointer<Float>, activation: Activation, pre: UnsafeMutablePointer<Float>?,
-                       _ out: UnsafeMutablePointer<Float>) {
+                       residual: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>) {
         GEMM.sgemm(transA: false, transB: transposeW, m: m, n: n, k: k, a: x, lda: k, b: w, ldb: transposeW ? k : n,
-                   c: out, ldc: n, bias: bias, activation: activation, pre: pre, pool: pool)
+                   c: out, ldc: n, bias: bias, activation: activation, pre: pre, residual: residual, pool: pool)
     }
 
     public func gemmBatched(batch: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,

@@ -39,20 +39,22 @@ public enum GEMM {
         }
     }
 
-    /// C = act(op(A)·op(B) + bias) with bias `[n]` added to every row and, for `.gelu` with `pre`
-    /// given, the pre-activation written there (same layout as C): a linear layer in one pass over C.
-    /// The bias and activation are applied to each register tile right after its last k block,
-    /// while it is in L1, instead of in separate passes over the whole output.
+    /// C = residual + act(op(A)·op(B) + bias) with bias `[n]` added to every row and, for `.gelu`
+    /// with `pre` given, the pre-activation written there (`pre` and `residual`, when given, have C's
+    /// layout): a linear layer and its residual connection in one pass over C. The epilogue runs on
+    /// each register tile right after its last k block, while it is in L1, instead of in separate
+    /// passes over the whole output.
     public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                              c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>,
-                             activation: Activation, pre: UnsafeMutablePointer<Float>?, pool: ThreadPool? = .shared) {
+                             activation: Activation, pre: UnsafeMutablePointer<Float>?,
+                             residual: UnsafePointer<Float>? = nil, pool: ThreadPool? = .shared) {
         precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative size")
         precondition(ldc >= n && lda >= (transA ? m : k) && ldb >= (transB ? k : n), "sgemm: leading dimension too small")
         if m == 0 || n == 0 { return }
         var p = Problem(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda,
                         b: b, ldb: ldb, beta: 0, c: c, ldc: ldc)
-        p.epilogue = Epilogue(bias: bias, gelu: activation == .gelu, pre: pre)
+        p.epilogue = Epilogue(bias: bias, gelu: activation == .gelu, pre: pre, residual: residual)
         if k == 0 || m &* n &* k <= directWorkLimit {
             if k == 0 { scale(m: m, n: n, beta: 0, c: c, ldc: ldc) } else { direct(p) }
             for i in 0..<m { p.epilogue!.apply(c + i &* ldc, ldc, rows: 1, row0: i, col0: 0, cols: n) }
@@ -170,11 +172,13 @@ extension GEMM {
         var epilogue: Epilogue? = nil
     }
 
-    /// Bias (and GELU) applied to finished tiles of C; `pre` has C's layout.
+    /// Bias (and GELU, and a residual added last) applied to finished tiles of C; `pre` and
+    /// `residual` have C's layout.
     struct Epilogue {
         var bias: UnsafePointer<Float>
         var gelu: Bool
         var pre: UnsafeMutablePointer<Float>?
+        var residual: UnsafePointer<Float>?
 
         /// Rows `row0..<row0+rows`, columns `col0..<col0+cols` of C, starting at `c`.
         @inline(__always)
@@ -193,6 +197,10 @@ extension GEMM {
                         if let preRow { if n == 16 { store16(x, preRow + j) } else { storePartial(x, preRow + j, n) } }
                         y = gelu16(x)
                     }
+                    if let residual {
+                        let r = residual + ((row0 &+ i) &* ldc &+ col0 &+ j)
+                        y = (n == 16 ? load16(r) : loadPartial(r, n)) + y
+                    }
                     if n == 16 { store16(y, row + j) } else { storePartial(y, row + j, n) }
                     j &+= 16
                 }
@@ -203,7 +211,17 @@ extension GEMM {
         @inline(__always)
         func applyFull(_ c: UnsafeMutablePointer<Float>, _ ldc: Int, rows: Int, row0: Int, col0: Int) {
             let b = load16(bias + col0)
-            if !gelu {
+            if let residual {
+                let r = residual + (row0 &* ldc &+ col0)
+                for i in 0..<rows {
+                    var y = load16(c + i &* ldc) + b
+                    if gelu {
+                        if let pre { store16(y, pre + ((row0 &+ i) &* ldc &+ col0)) }
+                        y = gelu16(y)
+                    }
+                    store16(load16(r + i &* ldc) + y, c + i &* ldc)
+                }
+            } else if !gelu {
                 for i in 0..<rows { store16(load16(c + i &* ldc) + b, c + i &* ldc) }
             } else if let pre {
                 let preTile = pre + (row0 &* ldc &+ col0)

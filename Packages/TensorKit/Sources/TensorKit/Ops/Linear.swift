@@ -1,11 +1,15 @@
-// A linear layer as one op: the product, the bias and the activation in one pass over the output.
+// A linear layer as one op: the product, the bias, the activation and a residual in one pass over the output.
 
 extension Tensor {
     /// `activation(x · weight + bias)` over the last axis of x: x `[..., k]`, weight `[k, n]`,
     /// bias `[n]` → `[..., n]`. The same values as `matmul(x, weight) + bias` (then `.gelu()`), with
     /// the bias and GELU applied while each output tile is still in cache instead of in two
     /// further passes. For `.gelu` the pre-activation is kept for the backward pass.
-    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor, activation: Activation = .identity) -> Tensor {
+    ///
+    /// - residual: when given (the output's shape), added last — `residual + activation(x · weight + bias)`,
+    ///   a residual connection in the same pass, the same values as adding it afterwards.
+    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor, activation: Activation = .identity,
+                              residual: Tensor? = nil) -> Tensor {
         let k = x.shape.last ?? 0
         precondition(x.rank >= 1 && weight.rank == 2 && weight.shape[0] == k,
                      "linear: input \(x.shape) does not match weight \(weight.shape) ([in, out])")
@@ -13,12 +17,16 @@ extension Tensor {
         precondition(bias.shape == [n], "linear: bias \(bias.shape) must be [\(n)] for weight \(weight.shape)")
         let rows = x.count / Swift.max(k, 1)
         let shape = Array(x.shape.dropLast()) + [n]
+        if let residual {
+            precondition(residual.shape == shape, "linear: residual \(residual.shape) must be the output's shape \(shape)")
+        }
         let out = Tensor(uninitialized: shape)
         // The pre-activation is only kept when a gradient will need it.
         let pre = activation == .gelu && Tensor.needsGrad([x, weight, bias]) ? Tensor(uninitialized: shape) : nil
         Backends.current.linear(m: rows, n: n, k: k, x: x.pointer, w: weight.pointer, transposeW: false, bias: bias.pointer,
-                                activation: activation, pre: pre?.pointer, out.pointer)
-        return out.recording("linear", [x, weight, bias]) { g in
+                                activation: activation, pre: pre?.pointer, residual: residual?.pointer, out.pointer)
+        let inputs = residual.map { [x, weight, bias, $0] } ?? [x, weight, bias]
+        return out.recording("linear", inputs) { g in
             // Through the activation first: dPre = g · act'(pre).
             var dPre = g
             if activation == .gelu, let pre {
@@ -29,7 +37,8 @@ extension Tensor {
             let dx: Tensor? = x.requiresGrad ? matmul(flatG, weight, transposeB: true).reshaped(x.shape) : nil
             let dw: Tensor? = weight.requiresGrad ? matmul(x.reshaped([rows, k]), flatG, transposeA: true) : nil
             let db: Tensor? = bias.requiresGrad ? flatG.summed(toShape: [n]) : nil
-            return [dx, dw, db]
+            // The residual passes its gradient through unchanged.
+            return [dx, dw, db, g]
         }
     }
 }

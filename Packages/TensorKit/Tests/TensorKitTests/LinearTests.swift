@@ -96,4 +96,36 @@ final class LinearTests: XCTestCase {
             }
         }
     }
+
+    /// A weight applied several times (as at every recurrence step) collects the sum of its uses:
+    /// the linear layer adds later uses straight into the leaf's gradient. Same sums as the plain
+    /// ops' (up to the order of additions), also for a weight that is not a leaf, and a second
+    /// backward adds to the first. Both sizes: the direct GEMM path and the packed one.
+    func testReusedWeightAccumulatesItsGradient() {
+        for (rows, width, seed) in [(5, 8, UInt64(100)), (192, 96, UInt64(110))] {
+            let inputs = [randomTensor([rows, width], seed: seed), randomTensor([width, width], seed: seed + 1, std: 0.3),
+                          randomTensor([width], seed: seed + 2)]
+            let upstream = randomTensor([rows, width], seed: seed + 3)
+            func run(backwards: Int = 1, nonLeafWeight: Bool = false,
+                     _ layer: (Tensor, Tensor, Tensor) -> Tensor) -> [Tensor] {
+                let xs = leaves(inputs)
+                for _ in 0..<backwards {
+                    let w = nonLeafWeight ? xs[1] * 1 : xs[1]
+                    var h = xs[0]
+                    for _ in 0..<3 { h = layer(h, w, xs[2]) }
+                    (h * upstream).sum().backward()
+                }
+                return xs.map { $0.grad! }
+            }
+            let fused = run { Tensor.linear($0, weight: $1, bias: $2, activation: .gelu) }
+            let plain = run { (Tensor.matmul($0, $1) + $2).gelu() }
+            let nonLeaf = run(nonLeafWeight: true) { Tensor.linear($0, weight: $1, bias: $2, activation: .gelu) }
+            let twice = run(backwards: 2) { Tensor.linear($0, weight: $1, bias: $2, activation: .gelu) }
+            for i in 0..<3 {
+                assertClose(fused[i], plain[i], rtol: 1e-5, atol: 1e-5, "input \(i), \(rows)×\(width): fused against plain ops")
+                assertClose(nonLeaf[i], plain[i], rtol: 1e-5, atol: 1e-5, "input \(i), \(rows)×\(width): weight not a leaf")
+                assertClose(twice[i], fused[i] * 2, rtol: 1e-5, atol: 1e-5, "input \(i), \(rows)×\(width): two backward passes add up")
+            }
+        }
+    }
 }

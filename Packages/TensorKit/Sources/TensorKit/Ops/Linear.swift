@@ -35,10 +35,27 @@ extension Tensor {
             }
             let flatG = dPre.reshaped([rows, n])
             let dx: Tensor? = x.requiresGrad ? matmul(flatG, weight, transposeB: true).reshaped(x.shape) : nil
-            let dw: Tensor? = weight.requiresGrad ? matmul(x.reshaped([rows, k]), flatG, transposeA: true) : nil
+            let dw: Tensor? = weight.requiresGrad ? weightGradient(x.reshaped([rows, k]), flatG, weight) : nil
             let db: Tensor? = bias.requiresGrad ? flatG.summed(toShape: [n]) : nil
             // The residual passes its gradient through unchanged.
             return [dx, dw, db, g]
         }
+    }
+
+    /// dW = xᵀ·g for the backward pass above. A leaf weight that already holds a gradient (a layer
+    /// re-applied at every recurrence step) gets the product added straight into it, in the GEMM's
+    /// own pass over dW (β = 1), instead of a fresh product, a sum and a copy — three passes over
+    /// a d²-sized matrix per use. Returns nil then: the weight's gradient is already complete.
+    private static func weightGradient(_ x: Tensor, _ g: Tensor, _ weight: Tensor) -> Tensor? {
+        guard weight.isLeaf else { return matmul(x, g, transposeA: true) }
+        let (rows, k, n) = (x.shape[0], x.shape[1], g.shape[1])
+        if let existing = weight.grad {
+            Backends.current.gemm(transA: true, transB: false, m: k, n: n, k: rows, alpha: 1, a: x.pointer, lda: k,
+                                  b: g.pointer, ldb: n, beta: 1, c: existing.pointer, ldc: n)
+        } else {
+            // A fresh product that nothing else holds: the leaf can own it without a copy.
+            weight.grad = matmul(x, g, transposeA: true)
+        }
+        return nil
     }
 }

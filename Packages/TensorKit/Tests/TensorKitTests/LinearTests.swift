@@ -7,6 +7,15 @@ final class LinearTests: XCTestCase {
     /// Direct (small) and packed GEMM paths, ragged tiles, 2-d and 3-d inputs.
     static let shapes: [(input: [Int], outputs: Int)] = [([3, 5], 7), ([2, 4, 16], 48), ([150, 70], 45), ([4, 16, 128], 512)]
 
+    /// `f` on fresh leaves made from `inputs`, and every input's gradient of `sum(f · upstream)`
+    /// with a fixed random upstream gradient.
+    func valueAndGradients(_ inputs: [Tensor], upstreamSeed: UInt64, _ f: ([Tensor]) -> Tensor) -> (Tensor, [Tensor]) {
+        let xs = leaves(inputs)
+        let y = f(xs)
+        (y * randomTensor(y.shape, seed: upstreamSeed)).sum().backward()
+        return (y.detached(), xs.map { $0.grad! })
+    }
+
     func testMatchesReferenceBackend() {
         for (i, (input, n)) in Self.shapes.enumerated() {
             let k = input.last!
@@ -33,16 +42,12 @@ final class LinearTests: XCTestCase {
             let inputs = [randomTensor(input, seed: UInt64(70 + i)), randomTensor([k, n], seed: UInt64(80 + i), std: 0.2),
                           randomTensor([n], seed: UInt64(90 + i)), randomTensor(Array(input.dropLast()) + [n], seed: UInt64(95 + i))]
             for activation in [Activation.identity, .gelu] {
-                func run(_ f: ([Tensor]) -> Tensor) -> (Tensor, [Tensor]) {
-                    let xs = leaves(inputs)
-                    let y = f(xs)
-                    (y * randomTensor(y.shape, seed: 8)).sum().backward()
-                    return (y.detached(), xs.map { $0.grad! })
-                }
-                let (fused, fusedGrads) = run {
+                let (fused, fusedGrads) = valueAndGradients(inputs, upstreamSeed: 8) {
                     Tensor.linear($0[0], weight: $0[1], bias: $0[2], activation: activation, residual: $0[3])
                 }
-                let (plain, plainGrads) = run { $0[3] + Tensor.linear($0[0], weight: $0[1], bias: $0[2], activation: activation) }
+                let (plain, plainGrads) = valueAndGradients(inputs, upstreamSeed: 8) {
+                    $0[3] + Tensor.linear($0[0], weight: $0[1], bias: $0[2], activation: activation)
+                }
                 XCTAssertEqual(fused.shape, plain.shape)
                 XCTAssertEqual(fused.scalars, plain.scalars, "linear \(input) \(activation) + residual forward")
                 for (g1, g2) in zip(fusedGrads, plainGrads) {
@@ -63,14 +68,10 @@ final class LinearTests: XCTestCase {
             let inputs = [randomTensor(input, seed: UInt64(40 + i)), randomTensor([k, n], seed: UInt64(50 + i), std: 0.2),
                           randomTensor([n], seed: UInt64(60 + i))]
             for activation in [Activation.identity, .gelu] {
-                func run(_ f: ([Tensor]) -> Tensor) -> (Tensor, [Tensor]) {
-                    let xs = leaves(inputs)
-                    let y = f(xs)
-                    (y * randomTensor(y.shape, seed: 7)).sum().backward()
-                    return (y.detached(), xs.map { $0.grad! })
+                let (fused, fusedGrads) = valueAndGradients(inputs, upstreamSeed: 7) {
+                    Tensor.linear($0[0], weight: $0[1], bias: $0[2], activation: activation)
                 }
-                let (fused, fusedGrads) = run { Tensor.linear($0[0], weight: $0[1], bias: $0[2], activation: activation) }
-                let (plain, plainGrads) = run { xs in
+                let (plain, plainGrads) = valueAndGradients(inputs, upstreamSeed: 7) { xs in
                     let y = Tensor.matmul(xs[0], xs[1]) + xs[2]
                     return activation == .gelu ? y.gelu() : y
                 }

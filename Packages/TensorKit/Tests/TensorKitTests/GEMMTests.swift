@@ -158,6 +158,42 @@ final class GEMMTests: XCTestCase {
         }
     }
 
+    /// The AVX2 kernel reading A's rows in place sums each element in the same order as over a
+    /// packed A: bitwise-equal C for ragged row tiles, several k blocks, both ways of threading
+    /// (B shared or packed per task) and the fused bias/GELU/residual epilogue.
+    func testAInPlaceMatchesPackedABitwise() {
+        var rng = Rng(state: 6)
+        let saved = GEMM.aInPlace
+        defer { GEMM.aInPlace = saved }
+        func both(_ body: () -> [Float]) -> ([Float], [Float]) {
+            GEMM.aInPlace = true
+            let inPlace = body()
+            GEMM.aInPlace = false
+            return (inPlace, body())
+        }
+        for (m, n, k, transB) in [(301, 97, 300, true), (517, 67, 601, false), (1000, 9, 70, false),
+                                  (40, 2050, 2050, true), (97, 130, 129, false)] {
+            let t = randomCase(&rng, m: m, n: n, k: k, transA: false, transB: transB, alpha: 0.75, beta: 0.5, pad: true)
+            let a = rng.floats(Self.storage(rows: m, ld: t.lda))
+            let b = rng.floats(Self.storage(rows: transB ? n : k, ld: t.ldb))
+            let c0 = rng.floats(Self.storage(rows: m, ld: t.ldc))
+            for pool in [Self.one, Self.two] {
+                let (inPlace, packed) = both { Self.run(t, a, b, c0, pool: pool) }
+                XCTAssertEqual(inPlace.map(\.bitPattern), packed.map(\.bitPattern), "\(t), \(pool.threadCount) threads")
+            }
+            check(t, Self.run(t, a, b, c0, pool: Self.two), c0, Self.reference(t, a, b, c0))
+            // The epilogue: bias, GELU (keeping the pre-activation) and a residual, on ldc-wide rows.
+            let bias = rng.floats(n), residual = rng.floats(Self.storage(rows: m, ld: t.ldc))
+            let (inPlace, packed) = both {
+                var c = c0, pre = [Float](repeating: 0, count: c0.count)
+                GEMM.sgemm(transA: false, transB: transB, m: m, n: n, k: k, a: a, lda: t.lda, b: b, ldb: t.ldb,
+                           c: &c, ldc: t.ldc, bias: bias, activation: .gelu, pre: &pre, residual: residual, pool: Self.two)
+                return c + pre
+            }
+            XCTAssertEqual(inPlace.map(\.bitPattern), packed.map(\.bitPattern), "epilogue \(t)")
+        }
+    }
+
     func testBetaZeroIgnoresNaN() {
         var rng = Rng(state: 4)
         for (m, n, k) in [(3, 5, 7), (40, 40, 40), (200, 190, 180)] {

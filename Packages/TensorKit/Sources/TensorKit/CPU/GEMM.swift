@@ -11,7 +11,8 @@ private func llvmPrefetch(_ address: UnsafeRawPointer, _ write: Int32, _ localit
 /// Large problems follow Goto/BLIS: B is packed into KC×16 column panels, A into 6×KC row
 /// panels, and a 6×16 register micro-kernel (12 eight-lane accumulators, which fit the 16 vector
 /// registers of AVX2 and leave room for two B vectors and one broadcast) runs over them; where the
-/// processor has AVX-512, TensorKitAVX512's kernel runs over the same panels instead.
+/// processor has AVX-512, TensorKitAVX512's kernel runs over the same panels instead. The AVX2
+/// kernel reads an A that is not transposed straight from its rows instead of packing it.
 /// Small problems and batched attention-sized problems skip packing and read the operands in place.
 ///
 /// Threads split output blocks only; every element is reduced over k in the same fixed order
@@ -475,6 +476,7 @@ extension GEMM {
         let ap = w.a, bp = w.b
         let k = p.k, ldc = p.ldc, alpha = p.alpha
         let wide = useAVX512, epilogue = p.epilogue
+        let inPlace = readsAInPlace(p, wide: wide)
 
         var jc = cols.lowerBound
         while jc < cols.upperBound {
@@ -487,13 +489,13 @@ extension GEMM {
                 var ic = rows.lowerBound
                 while ic < rows.upperBound {
                     let mcur = min(mc, rows.upperBound &- ic)
-                    packA(p, ap, i0: ic, mc: mcur, k0: pc, kc: kcur)
+                    let block = prepareA(p, ap, i0: ic, mc: mcur, k0: pc, kc: kcur, inPlace: inPlace)
                     var jr = 0
                     while jr < ncur {
                         let ncols = min(nr, ncur &- jr)
                         let bpanel = bp + jr &* kcur
                         let cblock = p.c + (ic &* ldc &+ jc &+ jr)
-                        tileColumn(wide: wide, epilogue: pc &+ kcur == k ? epilogue : nil, kc: kcur, packedA: ap, bpanel,
+                        tileColumn(wide: wide, epilogue: pc &+ kcur == k ? epilogue : nil, kc: kcur, block, bpanel,
                                    cblock, ldc, alpha, beta, rows: mcur, row0: ic, col0: jc &+ jr, cols: ncols)
                         jr &+= nr
                     }
@@ -520,6 +522,7 @@ extension GEMM {
         let ap = w.a
         let k = p.k, n = p.n, ldc = p.ldc, alpha = p.alpha
         let wide = useAVX512, epilogue = p.epilogue
+        let inPlace = readsAInPlace(p, wide: wide)
         let nPanels = (n &+ nr &- 1) / nr
         let nPadded = nPanels &* nr
         var pc = 0
@@ -532,7 +535,7 @@ extension GEMM {
             var ic = rows.lowerBound
             while ic < rows.upperBound {
                 let mcur = min(mc, rows.upperBound &- ic)
-                packA(p, ap, i0: ic, mc: mcur, k0: pc, kc: kcur)
+                let block = prepareA(p, ap, i0: ic, mc: mcur, k0: pc, kc: kcur, inPlace: inPlace)
                 for step in 0..<nPanels {
                     var panel = firstPanel &+ step
                     if panel >= nPanels { panel &-= nPanels }
@@ -549,7 +552,7 @@ extension GEMM {
                     }
                     let ncols = min(nr, n &- jr)
                     let cblock = p.c + (ic &* ldc &+ jr)
-                    tileColumn(wide: wide, epilogue: pc &+ kcur == k ? epilogue : nil, kc: kcur, packedA: ap, bpanel,
+                    tileColumn(wide: wide, epilogue: pc &+ kcur == k ? epilogue : nil, kc: kcur, block, bpanel,
                                cblock, ldc, alpha, beta, rows: mcur, row0: ic, col0: jr, cols: ncols)
                 }
                 ic &+= mcur
@@ -559,22 +562,65 @@ extension GEMM {
         }
     }
 
-    /// One column of register tiles: the `rows` rows of a packed A block (6 at a time) against one
+    /// One block of op(A) as the micro-kernel reads it: packed into 6-row panels, or (A not
+    /// transposed, AVX2 kernel) straight from A's rows, which saves copying A; a ragged last tile
+    /// is then packed alone, so that no read runs past A's last row.
+    struct ABlock {
+        /// The packed panels; in place, the packed ragged tile (if any).
+        var packed: UnsafePointer<Float>
+        /// A[i0, k0] when the block is read in place.
+        var rows: UnsafePointer<Float>?
+        var lda: Int
+    }
+
+    /// The AVX2 kernel reads a row-major A in place: six broadcasts from six rows cost the same
+    /// as from one packed panel, and a copy of A (as large as C when n is small) is saved.
+    /// The AVX-512 kernel keeps packed panels.
+    @inline(__always)
+    static func readsAInPlace(_ p: Problem, wide: Bool) -> Bool { !p.transA && !wide && aInPlace }
+
+    /// Whether the AVX2 kernel reads a row-major A in place (the default) or packs it as the
+    /// AVX-512 kernel does. Both give bitwise-equal results; the switch is there to compare and
+    /// time the two. Set it only between operations.
+    nonisolated(unsafe) public static var aInPlace = true
+
+    static func prepareA(_ p: Problem, _ buffer: UnsafeMutablePointer<Float>, i0: Int, mc: Int, k0: Int, kc: Int,
+                         inPlace: Bool) -> ABlock {
+        guard inPlace else {
+            packA(p, buffer, i0: i0, mc: mc, k0: k0, kc: kc)
+            return ABlock(packed: buffer, rows: nil, lda: 0)
+        }
+        let full = mc / mr &* mr
+        if full < mc { packA(p, buffer, i0: i0 &+ full, mc: mc &- full, k0: k0, kc: kc) }
+        return ABlock(packed: buffer, rows: p.a + (i0 &* p.lda &+ k0), lda: p.lda)
+    }
+
+    /// One column of register tiles: the `rows` rows of an A block (6 at a time) against one
     /// packed B panel, into C at `c` (row `row0`, column `col0` of the whole C); then the epilogue,
     /// when this was the last k block, on each tile while it is in L1.
     @inline(__always)
-    static func tileColumn(wide: Bool, epilogue: Epilogue?, kc kcur: Int, packedA ap: UnsafeMutablePointer<Float>,
+    static func tileColumn(wide: Bool, epilogue: Epilogue?, kc kcur: Int, _ a: ABlock,
                            _ bpanel: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
                            _ alpha: Float, _ beta: Float, rows mcur: Int, row0: Int, col0: Int, cols ncols: Int) {
         var ir = 0
         while ir < mcur {
             let tileRows = min(mr, mcur &- ir)
-            if wide {
-                avx512Kernel6x16(kcur, ap + ir &* kcur, bpanel, c + ir &* ldc, ldc, alpha, beta, rows: tileRows, cols: ncols)
+            let ct = c + ir &* ldc
+            if let rowsA = a.rows {
+                if tileRows == mr {
+                    kernel6x16(kcur, rowsA + ir &* a.lda, rowStride: a.lda, depthStride: 1, bpanel, ct, ldc, alpha, beta,
+                               rows: mr, cols: ncols)
+                } else {
+                    kernel6x16(kcur, a.packed, rowStride: 1, depthStride: mr, bpanel, ct, ldc, alpha, beta,
+                               rows: tileRows, cols: ncols)
+                }
+            } else if wide {
+                avx512Kernel6x16(kcur, a.packed + ir &* kcur, bpanel, ct, ldc, alpha, beta, rows: tileRows, cols: ncols)
             } else {
-                kernel6x16(kcur, ap + ir &* kcur, bpanel, c + ir &* ldc, ldc, alpha, beta, rows: tileRows, cols: ncols)
+                kernel6x16(kcur, a.packed + ir &* kcur, rowStride: 1, depthStride: mr, bpanel, ct, ldc, alpha, beta,
+                           rows: tileRows, cols: ncols)
             }
-            epilogue?.apply(c + ir &* ldc, ldc, rows: tileRows, row0: row0 &+ ir, col0: col0, cols: ncols)
+            epilogue?.apply(ct, ldc, rows: tileRows, row0: row0 &+ ir, col0: col0, cols: ncols)
             ir &+= mr
         }
     }
@@ -666,12 +712,14 @@ extension GEMM {
         }
     }
 
-    /// The register micro-kernel: a 6×16 tile of C from a kc×6 A panel and a kc×16 B panel.
-    /// Partial tiles (rows < 6 or cols < 16) compute on zero padding and store only their part.
+    /// The register micro-kernel: a 6×16 tile of C from 6 rows of A and a kc×16 B panel.
+    /// A's element (row i, depth q) is read at `a[i·rowStride + q·depthStride]`: a packed kc×6
+    /// panel is (1, 6); rows of a row-major A read in place are (lda, 1). Partial tiles (rows < 6
+    /// or cols < 16) compute on padding (or repeated rows) and store only their part.
     @inline(__always)
-    static func kernel6x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                           _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ beta: Float,
-                           rows: Int, cols: Int) {
+    static func kernel6x16(_ kc: Int, _ a: UnsafePointer<Float>, rowStride: Int, depthStride: Int,
+                           _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+                           _ alpha: Float, _ beta: Float, rows: Int, cols: Int) {
         // C is cold (it was last touched one k block ago): start fetching it now, under the FMAs.
         for i in 0..<rows {
             let row = c + i &* ldc
@@ -680,22 +728,23 @@ extension GEMM {
         }
         var c00 = V8(), c01 = V8(), c10 = V8(), c11 = V8(), c20 = V8(), c21 = V8()
         var c30 = V8(), c31 = V8(), c40 = V8(), c41 = V8(), c50 = V8(), c51 = V8()
+        let s1 = rowStride, s2 = 2 &* rowStride, s3 = 3 &* rowStride, s4 = 4 &* rowStride, s5 = 5 &* rowStride
         var pa = a, pb = b
         for _ in 0..<kc {
             let b0 = load8(pb), b1 = load8(pb + 8)
             var x = V8(repeating: pa[0])
             c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
-            x = V8(repeating: pa[1])
+            x = V8(repeating: pa[s1])
             c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
-            x = V8(repeating: pa[2])
+            x = V8(repeating: pa[s2])
             c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
-            x = V8(repeating: pa[3])
+            x = V8(repeating: pa[s3])
             c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
-            x = V8(repeating: pa[4])
+            x = V8(repeating: pa[s4])
             c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
-            x = V8(repeating: pa[5])
+            x = V8(repeating: pa[s5])
             c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
-            pa += mr
+            pa += depthStride
             pb += nr
         }
         updateRow(c, c00, c01, cols: cols, alpha, beta)

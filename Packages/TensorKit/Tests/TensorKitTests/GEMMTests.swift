@@ -158,9 +158,9 @@ final class GEMMTests: XCTestCase {
         }
     }
 
-    /// The AVX2 kernel reading A's rows in place sums each element in the same order as over a
-    /// packed A: bitwise-equal C for ragged row tiles, several k blocks, both ways of threading
-    /// (B shared or packed per task) and the fused bias/GELU/residual epilogue.
+    /// The AVX2 kernel reading A's rows in place (n ≤ 512) sums each element in the same order as
+    /// over a packed A: bitwise-equal C for ragged row tiles, several k blocks, one task and two
+    /// sharing B, and the fused bias/GELU/residual epilogue.
     func testAInPlaceMatchesPackedABitwise() {
         var rng = Rng(state: 6)
         let saved = GEMM.aInPlace
@@ -172,7 +172,7 @@ final class GEMMTests: XCTestCase {
             return (inPlace, body())
         }
         for (m, n, k, transB) in [(301, 97, 300, true), (517, 67, 601, false), (1000, 9, 70, false),
-                                  (40, 2050, 2050, true), (97, 130, 129, false)] {
+                                  (40, 500, 2050, true), (97, 130, 129, false)] {
             let t = randomCase(&rng, m: m, n: n, k: k, transA: false, transB: transB, alpha: 0.75, beta: 0.5, pad: true)
             let a = rng.floats(Self.storage(rows: m, ld: t.lda))
             let b = rng.floats(Self.storage(rows: transB ? n : k, ld: t.ldb))

@@ -12,7 +12,8 @@ private func llvmPrefetch(_ address: UnsafeRawPointer, _ write: Int32, _ localit
 /// panels, and a 6×16 register micro-kernel (12 eight-lane accumulators, which fit the 16 vector
 /// registers of AVX2 and leave room for two B vectors and one broadcast) runs over them; where the
 /// processor has AVX-512, TensorKitAVX512's kernel runs over the same panels instead. The AVX2
-/// kernel reads an A that is not transposed straight from its rows instead of packing it.
+/// kernel reads an A that is not transposed straight from its rows instead of packing it when C
+/// is at most 512 columns wide.
 /// Small problems and batched attention-sized problems skip packing and read the operands in place.
 ///
 /// Threads split output blocks only; every element is reduced over k in the same fixed order
@@ -573,11 +574,17 @@ extension GEMM {
         var lda: Int
     }
 
-    /// The AVX2 kernel reads a row-major A in place: six broadcasts from six rows cost the same
-    /// as from one packed panel, and a copy of A (as large as C when n is small) is saved.
-    /// The AVX-512 kernel keeps packed panels.
+    /// The AVX2 kernel reads a row-major A in place when C is narrow: a copy of A is saved, which
+    /// is worth most when few column panels share it. Measured here (M 512–4096), in place was
+    /// 2–11% faster for n ≤ 512, even at 256, and 1–6% slower for n ≥ 768, where each packed
+    /// block serves 48+ panels and six scattered rows cost more TLB and cache misses than one
+    /// contiguous panel. The AVX-512 kernel keeps packed panels.
     @inline(__always)
-    static func readsAInPlace(_ p: Problem, wide: Bool) -> Bool { !p.transA && !wide && aInPlace }
+    static func readsAInPlace(_ p: Problem, wide: Bool) -> Bool {
+        !p.transA && !wide && aInPlace && p.n <= inPlaceAMaxColumns
+    }
+
+    static let inPlaceAMaxColumns = 512
 
     /// Whether the AVX2 kernel reads a row-major A in place (the default) or packs it as the
     /// AVX-512 kernel does. Both give bitwise-equal results; the switch is there to compare and

@@ -194,6 +194,31 @@ final class GEMMTests: XCTestCase {
         }
     }
 
+    /// The epilogue's GELU is, bit for bit, the element-wise op on the pre-activation it keeps (the
+    /// product plus bias, also bit for bit): on the direct path, the packed one (A in place and
+    /// packed) and ragged column tiles.
+    func testGELUEpilogueMatchesElementwiseGELU() {
+        var rng = Rng(state: 7)
+        let saved = GEMM.aInPlace
+        defer { GEMM.aInPlace = saved }
+        for (m, n, k) in [(5, 7, 3), (97, 45, 70), (200, 130, 129)] {
+            let a = rng.floats(m * k), b = rng.floats(k * n), bias = rng.floats(n)
+            var linear = [Float](repeating: 0, count: m * n)
+            GEMM.sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &linear, ldc: n,
+                       bias: bias, activation: .identity, pre: nil, pool: Self.two)
+            var expected = [Float](repeating: 0, count: m * n)
+            CPUBackend.shared.unary(.gelu, linear, &expected, count: m * n)
+            for inPlace in [true, false] {
+                GEMM.aInPlace = inPlace
+                var c = [Float](repeating: .nan, count: m * n), pre = c
+                GEMM.sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &c, ldc: n,
+                           bias: bias, activation: .gelu, pre: &pre, pool: Self.two)
+                XCTAssertEqual(pre.map(\.bitPattern), linear.map(\.bitPattern), "pre-activation \(m)×\(n)×\(k)")
+                XCTAssertEqual(c.map(\.bitPattern), expected.map(\.bitPattern), "GELU \(m)×\(n)×\(k)")
+            }
+        }
+    }
+
     func testBetaZeroIgnoresNaN() {
         var rng = Rng(state: 4)
         for (m, n, k) in [(3, 5, 7), (40, 40, 40), (200, 190, 180)] {

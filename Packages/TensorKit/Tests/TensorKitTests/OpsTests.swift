@@ -60,6 +60,29 @@ final class OpsTests: XCTestCase {
         checkGradients([x.squared() + 0.5], "pow") { $0[0].pow(1.5) }
     }
 
+    /// GELU's backward kernel runs 8 lanes at a time and ends in a 16-lane tail: each x gets the
+    /// same bits either way (7 values: all tail; 64: all vectors, one range), and accumulating adds
+    /// dx + dy·GELU′(x) with the one rounding of that addition.
+    func testGELUBackwardSameBitsInVectorsAndTail() {
+        let backend = CPUBackend.shared
+        let x = randomTensor([64], seed: 11).scalars.map { $0 * 4 }, dy = randomTensor([64], seed: 12).scalars
+        var whole = [Float](repeating: .nan, count: 64), tail = [Float](repeating: .nan, count: 7)
+        backend.unaryBackward(.gelu, x, dy, &whole, count: 64, accumulate: false)
+        backend.unaryBackward(.gelu, x, dy, &tail, count: 7, accumulate: false)
+        XCTAssertEqual(tail.map(\.bitPattern), whole.prefix(7).map(\.bitPattern))
+        let start = randomTensor([64], seed: 13).scalars
+        var accumulated = start
+        backend.unaryBackward(.gelu, x, dy, &accumulated, count: 64, accumulate: true)
+        XCTAssertEqual(accumulated.map(\.bitPattern), zip(start, whole).map { ($0 + $1).bitPattern })
+        // And what GPT-2's formula says the derivative is.
+        for i in 0..<64 {
+            let d = Double(x[i]), c = (2 / Double.pi).squareRoot()
+            let t = Foundation.tanh(c * (d + 0.044715 * d * d * d))
+            let derivative = 0.5 * (1 + t) + 0.5 * d * (1 - t * t) * c * (1 + 3 * 0.044715 * d * d)
+            XCTAssertEqual(Double(whole[i]), Double(dy[i]) * derivative, accuracy: 1e-5 * max(1, abs(Double(dy[i]) * derivative)))
+        }
+    }
+
     func testGELUMatchesGPT2Formula() {
         let xs: [Float] = [-3, -1, -0.1, 0, 0.5, 2]
         let y = Tensor(xs).gelu().scalars

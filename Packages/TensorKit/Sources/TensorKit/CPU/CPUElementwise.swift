@@ -102,9 +102,9 @@ extension CPUBackend {
         parallelRanges(count, grain: 1 << 15, align: 16) { r in
             var i = r.lowerBound
             while i + 8 <= r.upperBound {
-                var g = load8(dy + i) * geluDerivative8(load8(x + i))
-                if accumulate { g = load8(dx + i) + g }
-                store8(g, dx + i)
+                var g = GEMM.load8(dy + i) * geluDerivative8(GEMM.load8(x + i))
+                if accumulate { g = GEMM.load8(dx + i) + g }
+                GEMM.store8(dx + i, g)
                 i += 8
             }
             let n = r.upperBound - i

@@ -16,16 +16,6 @@ let laneIndex16 = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: F16.self)
 }
 
-@inline(__always) func load8(_ p: UnsafePointer<Float>) -> F8 {
-    UnsafeRawPointer(p).loadUnaligned(as: F8.self)
-}
-@inline(__always) func load8(_ p: UnsafeMutablePointer<Float>) -> F8 {
-    UnsafeRawPointer(p).loadUnaligned(as: F8.self)
-}
-@inline(__always) func store8(_ v: F8, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: F8.self)
-}
-
 /// The first `n` (< 16) elements, zero-padded: tails go through the same vector code as the body,
 /// so an element's result never depends on where a chunk boundary fell.
 /// (A byte copy through the vector's own storage: inserting lanes one by one at a variable index

@@ -57,9 +57,10 @@ extension CPUBackend {
 
     public func unaryBackward(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                               _ dx: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool) {
+        if op == .gelu { return geluBackward(x, dy, dx, count: count, accumulate: accumulate) }
         func derivative(_ v: F16) -> F16 {
             switch op {
-            case .gelu: return geluDerivative16(v)
+            case .gelu: return geluDerivative16(v)  // not reached: geluBackward above
             case .exp: return exp16(v)
             case .tanh: let t = tanh16(v); return 1 - t * t
             case .neg: return F16(repeating: -1)
@@ -75,7 +76,6 @@ extension CPUBackend {
                 return o
             }
         }
-        if op == .gelu { return geluBackward(x, dy, dx, count: count, accumulate: accumulate) }
         if accumulate {
             parallelRanges(count, grain: 1 << 15, align: 16) { r in
                 var i = r.lowerBound
@@ -94,7 +94,7 @@ extension CPUBackend {
     }
 
     /// dx = dy · GELU′(x) (or dx += that), every MLP's backward pass, written out on 8-lane vectors:
-    /// through the closures above, swiftc kept the derivative an outlined call per 16 lanes that
+    /// through the closures of `unaryBackward`, swiftc kept the derivative an outlined call per 16 lanes that
     /// computed on 128-bit pieces, at about half this loop's speed. The same operations lane for
     /// lane (the tail goes through the 16-lane form), so the same bits.
     func geluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,

@@ -1,4 +1,5 @@
-// 16-lane helpers for the CPU kernels: unaligned loads and stores, and vector exp/tanh.
+// Vector helpers for the CPU kernels: 16-lane unaligned loads and stores, and exp, tanh, GELU
+// and GELU′ on 16 lanes (as two 8-lane halves) and on 8.
 
 typealias F16 = SIMD16<Float>
 typealias F8 = SIMD8<Float>
@@ -83,10 +84,6 @@ let laneIndex16 = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
     let e = exp8(2 * abs8(x))
     let t = 1 - 2 / (e + 1)
     return t.replacing(with: -t, where: x .< 0)
-}
-
-@inline(__always) func abs16(_ x: F16) -> F16 {
-    unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: F16.self)
 }
 
 @inline(__always) func abs8(_ x: F8) -> F8 {

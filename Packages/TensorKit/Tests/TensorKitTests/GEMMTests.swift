@@ -194,6 +194,40 @@ final class GEMMTests: XCTestCase {
         }
     }
 
+    /// The epilogue run on the kernel's accumulators gives the same bits as the separate pass over
+    /// a stored C: bias alone, GELU keeping the pre-activation, a residual; ragged tiles, several k
+    /// blocks (so the last block adds to a partial C), A in place and packed, 1 and 2 threads.
+    func testFusedEpilogueMatchesSeparatePassBitwise() {
+        var rng = Rng(state: 8)
+        let saved = (GEMM.fusedEpilogue, GEMM.aInPlace)
+        defer { (GEMM.fusedEpilogue, GEMM.aInPlace) = saved }
+        for (m, n, k, transA, transB) in [(301, 97, 300, false, true), (517, 64, 601, false, false), (97, 130, 129, true, false),
+                                          (40, 500, 70, false, false), (1536, 128, 512, false, false)] {
+            let lda = transA ? m : k, ldb = transB ? k : n
+            let a = rng.floats(m * k), b = rng.floats(k * n), bias = rng.floats(n), residual = rng.floats(m * n)
+            for (gelu, withResidual) in [(false, false), (true, false), (false, true), (true, true)] {
+                for inPlace in [true, false] {
+                    for pool in [Self.one, Self.two] {
+                        GEMM.aInPlace = inPlace
+                        var results: [[Float]] = []
+                        for fused in [true, false] {
+                            GEMM.fusedEpilogue = fused
+                            var c = [Float](repeating: .nan, count: m * n), pre = [Float](repeating: 0, count: m * n)
+                            pre.withUnsafeMutableBufferPointer { kept in
+                                GEMM.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                                           c: &c, ldc: n, bias: bias, activation: gelu ? .gelu : .identity,
+                                           pre: gelu ? kept.baseAddress : nil, residual: withResidual ? residual : nil, pool: pool)
+                            }
+                            results.append(c + pre)
+                        }
+                        XCTAssertEqual(results[0].map(\.bitPattern), results[1].map(\.bitPattern),
+                                       "\(m)×\(n)×\(k) transA \(transA) transB \(transB) gelu \(gelu) residual \(withResidual) in place \(inPlace), \(pool.threadCount) threads")
+                    }
+                }
+            }
+        }
+    }
+
     /// The epilogue's GELU is, bit for bit, the element-wise op on the pre-activation it keeps (the
     /// product plus bias, also bit for bit): on the direct path, the packed one (A in place and
     /// packed) and ragged column tiles.

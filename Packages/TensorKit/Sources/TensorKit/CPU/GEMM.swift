@@ -44,8 +44,9 @@ public enum GEMM {
     /// C = residual + act(op(A)·op(B) + bias) with bias `[n]` added to every row and, for `.gelu`
     /// with `pre` given, the pre-activation written there (`pre` and `residual`, when given, have C's
     /// layout): a linear layer and its residual connection in one pass over C. The epilogue runs on
-    /// each register tile right after its last k block, while it is in L1, instead of in separate
-    /// passes over the whole output.
+    /// each register tile right after its last k block instead of in separate passes over the whole
+    /// output: on the AVX2 kernel's accumulators for full-width tiles (C is stored once, finished),
+    /// on the just-stored tile, in L1, otherwise.
     public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                              c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>,
@@ -210,6 +211,36 @@ extension GEMM {
                     j &+= 16
                 }
             }
+        }
+
+        /// Row `row` of C at columns `col..<col+16` (at `c`) from its accumulators: the same
+        /// operations, lane for lane, as `updateRow` and then `apply`, without storing C between them.
+        @inline(__always)
+        func finishRow(_ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ acc0: GEMM.V8, _ acc1: GEMM.V8,
+                       _ alpha: Float, _ beta: Float, row: Int, col: Int) {
+            finish8(c, ldc, acc0, alpha, beta, row: row, col: col)
+            finish8(c + 8, ldc, acc1, alpha, beta, row: row, col: col &+ 8)
+        }
+
+        @inline(__always)
+        func finish8(_ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ acc: GEMM.V8, _ alpha: Float, _ beta: Float,
+                     row: Int, col: Int) {
+            let v: GEMM.V8
+            if beta == 0 {
+                v = acc * alpha
+            } else if beta == 1 {
+                v = GEMM.load8(c).addingProduct(acc, alpha)
+            } else {
+                v = (acc * alpha).addingProduct(GEMM.load8(c), beta)
+            }
+            var y = v + GEMM.load8(bias + col)
+            let at = row &* ldc &+ col
+            if gelu {
+                if let pre { GEMM.store8(pre + at, y) }
+                y = gelu8(y)
+            }
+            if let residual { y = GEMM.load8(residual + at) + y }
+            GEMM.store8(c, y)
         }
 
         /// A full 16-column tile: the bias loaded once, no partial-vector branches per row.
@@ -589,6 +620,11 @@ extension GEMM {
 
     static let inPlaceAMaxColumns = 512
 
+    /// Whether the AVX2 kernel runs the epilogue of a full-width tile on its accumulators, storing
+    /// C once (the default), or stores C and runs the epilogue over it. Both give bitwise-equal
+    /// results; the switch is there to compare and time the two. Set it only between operations.
+    nonisolated(unsafe) public static var fusedEpilogue = true
+
     /// Whether the AVX2 kernel reads a row-major A in place (the default) or packs it as the
     /// AVX-512 kernel does. Both give bitwise-equal results; the switch is there to compare and
     /// time the two. Set it only between operations.
@@ -619,18 +655,18 @@ extension GEMM {
             if let rowsA = a.rows {
                 if tileRows == mr {
                     kernel6x16(kcur, rowsA + ir &* a.lda, rowStride: a.lda, depthStride: 1, bpanel, ct, ldc, alpha, beta,
-                               rows: mr, cols: ncols)
+                               rows: mr, cols: ncols, epilogue: epilogue, row0: row0 &+ ir, col0: col0)
                 } else {
                     kernel6x16(kcur, a.packed, rowStride: 1, depthStride: mr, bpanel, ct, ldc, alpha, beta,
-                               rows: tileRows, cols: ncols)
+                               rows: tileRows, cols: ncols, epilogue: epilogue, row0: row0 &+ ir, col0: col0)
                 }
             } else if wide {
                 avx512Kernel6x16(kcur, a.packed + ir &* kcur, bpanel, ct, ldc, alpha, beta, rows: tileRows, cols: ncols)
+                epilogue?.apply(ct, ldc, rows: tileRows, row0: row0 &+ ir, col0: col0, cols: ncols)
             } else {
                 kernel6x16(kcur, a.packed + ir &* kcur, rowStride: 1, depthStride: mr, bpanel, ct, ldc, alpha, beta,
-                           rows: tileRows, cols: ncols)
+                           rows: tileRows, cols: ncols, epilogue: epilogue, row0: row0 &+ ir, col0: col0)
             }
-            epilogue?.apply(ct, ldc, rows: tileRows, row0: row0 &+ ir, col0: col0, cols: ncols)
             ir &+= mr
         }
     }
@@ -729,7 +765,8 @@ extension GEMM {
     @inline(__always)
     static func kernel6x16(_ kc: Int, _ a: UnsafePointer<Float>, rowStride: Int, depthStride: Int,
                            _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
-                           _ alpha: Float, _ beta: Float, rows: Int, cols: Int) {
+                           _ alpha: Float, _ beta: Float, rows: Int, cols: Int,
+                           epilogue: Epilogue?, row0: Int, col0: Int) {
         // C is cold (it was last touched one k block ago): start fetching it now, under the FMAs.
         for i in 0..<rows {
             let row = c + i &* ldc
@@ -757,12 +794,23 @@ extension GEMM {
             pa += depthStride
             pb += nr
         }
+        if let epilogue, cols == nr, fusedEpilogue {
+            // A full-width tile's epilogue runs on the accumulators: C is stored once, finished.
+            epilogue.finishRow(c, ldc, c00, c01, alpha, beta, row: row0, col: col0)
+            if rows > 1 { epilogue.finishRow(c + ldc, ldc, c10, c11, alpha, beta, row: row0 &+ 1, col: col0) }
+            if rows > 2 { epilogue.finishRow(c + 2 &* ldc, ldc, c20, c21, alpha, beta, row: row0 &+ 2, col: col0) }
+            if rows > 3 { epilogue.finishRow(c + 3 &* ldc, ldc, c30, c31, alpha, beta, row: row0 &+ 3, col: col0) }
+            if rows > 4 { epilogue.finishRow(c + 4 &* ldc, ldc, c40, c41, alpha, beta, row: row0 &+ 4, col: col0) }
+            if rows > 5 { epilogue.finishRow(c + 5 &* ldc, ldc, c50, c51, alpha, beta, row: row0 &+ 5, col: col0) }
+            return
+        }
         updateRow(c, c00, c01, cols: cols, alpha, beta)
         if rows > 1 { updateRow(c + ldc, c10, c11, cols: cols, alpha, beta) }
         if rows > 2 { updateRow(c + 2 &* ldc, c20, c21, cols: cols, alpha, beta) }
         if rows > 3 { updateRow(c + 3 &* ldc, c30, c31, cols: cols, alpha, beta) }
         if rows > 4 { updateRow(c + 4 &* ldc, c40, c41, cols: cols, alpha, beta) }
         if rows > 5 { updateRow(c + 5 &* ldc, c50, c51, cols: cols, alpha, beta) }
+        epilogue?.apply(c, ldc, rows: rows, row0: row0, col0: col0, cols: cols)
     }
 }
 

@@ -215,14 +215,14 @@ extension GEMM {
 
         /// Row `row` of C at columns `col..<col+16` (at `c`) from its accumulators: the same
         /// operations, lane for lane, as `updateRow` and then `apply`, without storing C between them.
-        @inline(__always)
+        @_transparent
         func finishRow(_ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ acc0: GEMM.V8, _ acc1: GEMM.V8,
                        _ alpha: Float, _ beta: Float, row: Int, col: Int) {
             finish8(c, ldc, acc0, alpha, beta, row: row, col: col)
             finish8(c + 8, ldc, acc1, alpha, beta, row: row, col: col &+ 8)
         }
 
-        @inline(__always)
+        @_transparent
         func finish8(_ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ acc: GEMM.V8, _ alpha: Float, _ beta: Float,
                      row: Int, col: Int) {
             let v: GEMM.V8

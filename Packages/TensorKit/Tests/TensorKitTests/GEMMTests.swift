@@ -158,6 +158,28 @@ final class GEMMTests: XCTestCase {
         }
     }
 
+    /// Products whose depth is long against C (k ≥ 512 and ≥ 2·max(m, n), weight gradients) run as
+    /// two halves summed: right for every transpose, α/β (β = 0 ignores a NaN C), ragged sizes and
+    /// padded rows; the same bits with 1 and 2 threads; and right with the split switched off.
+    func testDepthSplitProducts() {
+        var rng = Rng(state: 9)
+        let saved = GEMM.depthSplit
+        defer { GEMM.depthSplit = saved }
+        for split in [true, false] {
+            GEMM.depthSplit = split
+            for (m, n, k) in [(128, 384, 1536), (40, 24, 700), (7, 250, 513), (129, 17, 601)] {
+                for transA in [true, false] {
+                    for transB in [false, true] {
+                        let choice = rng.int(0...2)
+                        let t = randomCase(&rng, m: m, n: n, k: k, transA: transA, transB: transB,
+                                           alpha: [1, 0.5, -2][choice], beta: [1, 0, -1.5][choice], pad: true)
+                        runCase(t, &rng, nanC: t.beta == 0)
+                    }
+                }
+            }
+        }
+    }
+
     /// The AVX2 kernel reading A's rows in place (n ≤ 512) sums each element in the same order as
     /// over a packed A: bitwise-equal C for ragged row tiles, several k blocks, one task and two
     /// sharing B, and the fused bias/GELU/residual epilogue.

@@ -400,17 +400,31 @@ extension GEMM {
         var aCapacity = 0
         var b: UnsafeMutablePointer<Float>
         var bCapacity = 0
+        /// A partial C (the second half of a depth-split product).
+        var c: UnsafeMutablePointer<Float>
+        var cCapacity = 0
 
         init() {
             a = Workspace.allocate(16)
             aCapacity = 16
             b = Workspace.allocate(16)
             bCapacity = 16
+            c = Workspace.allocate(16)
+            cCapacity = 16
         }
 
         deinit {
             a.deallocate()
             b.deallocate()
+            c.deallocate()
+        }
+
+        func reserve(c need: Int) {
+            if need > cCapacity {
+                c.deallocate()
+                c = Workspace.allocate(need)
+                cCapacity = need
+            }
         }
 
         static func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
@@ -443,7 +457,68 @@ extension GEMM {
         idleWorkspaces.withLock { $0.append(w) }
     }
 
+    /// Whether a product is computed as two halves of its depth, summed (see `packedDepthHalves`):
+    /// when k is long against a small C, as in weight gradients (d_in × d_out summed over every
+    /// token). Decided by the shape alone, so 1 and N threads give the same bits.
+    @inline(__always)
+    static func splitsDepth(_ p: Problem) -> Bool {
+        depthSplit && p.epilogue == nil && p.k >= depthSplitMinimum && p.k >= 2 &* max(p.m, p.n)
+    }
+
+    /// Whether long-depth products run as two summed halves (the default). Unlike the other
+    /// switches this changes the rounding (a different summation order), not the accuracy; it is
+    /// there to compare and time the two. Set it only between operations.
+    nonisolated(unsafe) public static var depthSplit = true
+    static let depthSplitMinimum = 512
+
+    /// C = (β·C + α·A₀B₀) + α·A₁B₁ over the two halves of k, one task each: each half packs its
+    /// own operands and nothing is shared, so neither thread waits for the other or reads panels
+    /// from the other core's cache (a row split of so small a C left two chunks, shared B panels
+    /// and a kernel slowed by cross-core reads); the second half goes to a scratch C, added after.
+    static func packedDepthHalves(_ p: Problem, pool: ThreadPool?) {
+        let half = (p.k / 2 &+ 3) & ~3
+        var first = p
+        first.k = half
+        var second = p
+        second.k = p.k &- half
+        second.beta = 0
+        second.a = p.transA ? p.a + half &* p.lda : p.a + half
+        second.b = p.transB ? p.b + half : p.b + half &* p.ldb
+        let partial = checkOutWorkspace()
+        partial.reserve(c: p.m &* p.n)
+        second.c = partial.c
+        second.ldc = p.n
+        let run = { (q: Problem) in
+            let kBlocks = (q.k &+ kcMax &- 1) / kcMax
+            let kc = min(q.k, ((q.k &+ kBlocks &- 1) / kBlocks &+ 3) & ~3)
+            let w = checkOutWorkspace()
+            macro(q, kc: kc, rows: 0..<q.m, cols: 0..<q.n, w)
+            checkIn(w)
+        }
+        if let pool, pool.threadCount > 1 {
+            pool.parallelFor(2) { $0 == 0 ? run(first) : run(second) }
+        } else {
+            run(first)
+            run(second)
+        }
+        let n8 = p.n & ~7
+        for i in 0..<p.m {
+            let row = p.c + i &* p.ldc, add = UnsafePointer(partial.c + i &* p.n)
+            var j = 0
+            while j < n8 {
+                store8(row + j, load8(row + j) + load8(add + j))
+                j &+= 8
+            }
+            while j < p.n {
+                row[j] = row[j] + add[j]
+                j &+= 1
+            }
+        }
+        checkIn(partial)
+    }
+
     static func packed(_ p: Problem, pool: ThreadPool?) {
+        if splitsDepth(p) { return packedDepthHalves(p, pool: pool) }
         let mPanels = (p.m &+ mr &- 1) / mr
         let nPanels = (p.n &+ nr &- 1) / nr
         // Split the wider side of C: each task then packs all of the smaller operand.
@@ -732,6 +807,22 @@ extension GEMM {
     static func packB(_ p: Problem, _ dst: UnsafeMutablePointer<Float>, k0: Int, kc: Int, j0: Int, nc: Int) {
         let ldb = p.ldb
         var jr = 0
+        if !p.transB && nc >= 2 &* nr {
+            // Row by row across the full panels: B's rows are read front to back (one line per
+            // row and panel, a row apart, is a stride the prefetchers follow poorly from L3).
+            let full = nc / nr, panelStride = kc &* nr
+            for q in 0..<kc {
+                var s = p.b + ((k0 &+ q) &* ldb &+ j0)
+                var d = dst + q &* nr
+                for _ in 0..<full {
+                    store8(d, load8(s))
+                    store8(d + 8, load8(s + 8))
+                    s += nr
+                    d += panelStride
+                }
+            }
+            jr = full &* nr
+        }
         while jr < nc {
             let cols = min(nr, nc &- jr)
             let out = dst + jr &* kc

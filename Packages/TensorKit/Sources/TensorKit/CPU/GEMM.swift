@@ -15,9 +15,12 @@ private func llvmPrefetch(_ address: UnsafeRawPointer, _ write: Int32, _ localit
 /// kernel reads an A that is not transposed straight from its rows instead of packing it when C
 /// is at most 512 columns wide.
 /// Small problems and batched attention-sized problems skip packing and read the operands in place.
+/// A product with a long depth against a small C (a weight gradient) runs as two halves of k, one
+/// task each, summed after (`packedDepthHalves`).
 ///
-/// Threads split output blocks only; every element is reduced over k in the same fixed order
-/// whatever the thread count, so results are bitwise identical for 1 and N threads.
+/// Threads split output blocks (and the depth halves above, which one thread runs one after the
+/// other); every element is reduced over k in the same fixed order whatever the thread count, so
+/// results are bitwise identical for 1 and N threads.
 public enum GEMM {
     /// C[m×n] = alpha · op(A) · op(B) + beta · C, all row-major; op(X) = Xᵀ when trans is true.
     /// A is m×k (or k×m stored when transA), B is k×n (or n×k stored when transB).

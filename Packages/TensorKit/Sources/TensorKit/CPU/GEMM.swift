@@ -228,15 +228,7 @@ extension GEMM {
         @_transparent
         func finish8(_ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ acc: GEMM.V8, _ alpha: Float, _ beta: Float,
                      row: Int, col: Int) {
-            let v: GEMM.V8
-            if beta == 0 {
-                v = acc * alpha
-            } else if beta == 1 {
-                v = GEMM.load8(c).addingProduct(acc, alpha)
-            } else {
-                v = (acc * alpha).addingProduct(GEMM.load8(c), beta)
-            }
-            var y = v + GEMM.load8(bias + col)
+            var y = GEMM.updated8(c, acc, alpha, beta) + GEMM.load8(bias + col)
             let at = row &* ldc &+ col
             if gelu {
                 if let pre { GEMM.store8(pre + at, y) }
@@ -304,16 +296,18 @@ extension GEMM {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self)
     }
 
-    /// c ← alpha·acc + beta·c. beta == 0: alpha·acc (c unread); beta == 1: fma(acc, alpha, c).
+    /// alpha·acc + beta·c. beta == 0: alpha·acc (c unread); beta == 1: fma(acc, alpha, c).
+    @inline(__always)
+    static func updated8(_ c: UnsafeMutablePointer<Float>, _ acc: V8, _ alpha: Float, _ beta: Float) -> V8 {
+        if beta == 0 { return acc * alpha }
+        if beta == 1 { return load8(c).addingProduct(acc, alpha) }
+        return (acc * alpha).addingProduct(load8(c), beta)
+    }
+
+    /// c ← alpha·acc + beta·c.
     @inline(__always)
     static func update8(_ c: UnsafeMutablePointer<Float>, _ acc: V8, _ alpha: Float, _ beta: Float) {
-        if beta == 0 {
-            store8(c, acc * alpha)
-        } else if beta == 1 {
-            store8(c, load8(c).addingProduct(acc, alpha))
-        } else {
-            store8(c, (acc * alpha).addingProduct(load8(c), beta))
-        }
+        store8(c, updated8(c, acc, alpha, beta))
     }
 
     /// Scalar twin of `update8`, lane for lane the same operations.
@@ -492,10 +486,8 @@ extension GEMM {
         second.c = partial.c
         second.ldc = p.n
         let run = { (q: Problem) in
-            let kBlocks = (q.k &+ kcMax &- 1) / kcMax
-            let kc = min(q.k, ((q.k &+ kBlocks &- 1) / kBlocks &+ 3) & ~3)
             let w = checkOutWorkspace()
-            macro(q, kc: kc, rows: 0..<q.m, cols: 0..<q.n, w)
+            macro(q, kc: depthBlock(q.k), rows: 0..<q.m, cols: 0..<q.n, w)
             checkIn(w)
         }
         if let pool, pool.threadCount > 1 {
@@ -520,6 +512,13 @@ extension GEMM {
         checkIn(partial)
     }
 
+    /// The depth of a packed block: equal k blocks (rounded to 4) of at most `kcMax` rather than
+    /// full blocks and a sliver; depends on k only.
+    static func depthBlock(_ k: Int) -> Int {
+        let kBlocks = (k &+ kcMax &- 1) / kcMax
+        return min(k, ((k &+ kBlocks &- 1) / kBlocks &+ 3) & ~3)
+    }
+
     static func packed(_ p: Problem, pool: ThreadPool?) {
         if splitsDepth(p) { return packedDepthHalves(p, pool: pool) }
         let mPanels = (p.m &+ mr &- 1) / mr
@@ -532,9 +531,7 @@ extension GEMM {
         let shareB = tasks > 1 && mPanels >= 2 &* tasks && p.k &* nPadded <= sharedPackLimit
         if !shareB { tasks = min(tasks, splitN ? nPanels : mPanels) }
 
-        let kBlocks = (p.k &+ kcMax &- 1) / kcMax
-        // Equal k blocks (rounded to 4) rather than a full block and a sliver; depends on k only.
-        let kc = min(p.k, ((p.k &+ kBlocks &- 1) / kBlocks &+ 3) & ~3)
+        let kc = depthBlock(p.k)
 
         if tasks == 1 {
             let w = checkOutWorkspace()

@@ -312,6 +312,9 @@ final class GEMMTests: XCTestCase {
         }
         shapes += [(5, true, false, 17, 3, 129), (3, true, true, 129, 130, 70), (9, false, false, 1, 1, 1),
                    (2, false, true, 200, 150, 100), (16, true, false, 80, 70, 90)]
+        // Long depths split in halves: one matrix per task (pool-less halves), and few matrices
+        // each threaded inside (halves on two threads).
+        shapes += [(9, true, false, 8, 40, 1024), (2, false, true, 70, 30, 600)]
         for (batch, transA, transB, m, n, k) in shapes {
             for (alpha, beta) in [(Float(1), Float(0)), (Float(0.5), Float(1))] {
                 let t = randomCase(&rng, m: m, n: n, k: k, transA: transA, transB: transB,

@@ -238,31 +238,14 @@ extension GEMM {
             GEMM.store8(c, y)
         }
 
-        /// A full 16-column tile: the bias loaded once, no partial-vector branches per row.
+        /// A full 16-column tile already stored in C: each row through `finishRow` as if its
+        /// accumulators were C itself (α = 1, β = 0 leaves them exact), so the stored and the
+        /// register paths share one copy of the epilogue.
         @inline(__always)
         func applyFull(_ c: UnsafeMutablePointer<Float>, _ ldc: Int, rows: Int, row0: Int, col0: Int) {
-            let b = load16(bias + col0)
-            if let residual {
-                let r = residual + (row0 &* ldc &+ col0)
-                for i in 0..<rows {
-                    var y = load16(c + i &* ldc) + b
-                    if gelu {
-                        if let pre { store16(y, pre + ((row0 &+ i) &* ldc &+ col0)) }
-                        y = gelu16(y)
-                    }
-                    store16(load16(r + i &* ldc) + y, c + i &* ldc)
-                }
-            } else if !gelu {
-                for i in 0..<rows { store16(load16(c + i &* ldc) + b, c + i &* ldc) }
-            } else if let pre {
-                let preTile = pre + (row0 &* ldc &+ col0)
-                for i in 0..<rows {
-                    let x = load16(c + i &* ldc) + b
-                    store16(x, preTile + i &* ldc)
-                    store16(gelu16(x), c + i &* ldc)
-                }
-            } else {
-                for i in 0..<rows { store16(gelu16(load16(c + i &* ldc) + b), c + i &* ldc) }
+            for i in 0..<rows {
+                let row = c + i &* ldc
+                finishRow(row, ldc, GEMM.load8(row), GEMM.load8(row + 8), 1, 0, row: row0 &+ i, col: col0)
             }
         }
     }

@@ -165,7 +165,7 @@ final class CLITests: XCTestCase {
     func testVersionAndList() {
         let (status, message) = LoopCLI.run(["--version"])
         XCTAssertEqual(status, 0)
-        for part in ["loop 0.1.0", "TensorKit 0.2.4", "KnowledgeGraph 0.1.0", "RecurrentDepth 0.2.0"] {
+        for part in ["loop 0.1.0", "TensorKit 0.2.5", "KnowledgeGraph 0.1.0", "RecurrentDepth 0.2.0"] {
             XCTAssertTrue(message.contains(part), message)
         }
     }

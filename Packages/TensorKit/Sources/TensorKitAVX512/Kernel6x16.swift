@@ -25,24 +25,28 @@ typealias V16 = SIMD16<Float>
     }
 }
 
-/// A 6×16 tile of C from a kc×6 packed A panel and a kc×16 packed B panel: one 16-lane
-/// accumulator per row. Each element is summed over k in the same order as the AVX2 kernel.
-/// `rows` ≤ 6 and `cols` ≤ 16 bound what is stored (the panels are zero-padded).
+/// A 6×16 tile of C from A and a kc×16 packed B panel: one 16-lane accumulator per row. Row i of
+/// the tile reads A at `a[i·rowStride + q·depthStride]` for depth q: a kc×6 packed panel
+/// (rowStride 1, depthStride 6) or six rows of a row-major A read in place (rowStride lda,
+/// depthStride 1). Each element is summed over k in the same order as the AVX2 kernel.
+/// `rows` ≤ 6 and `cols` ≤ 16 bound what is stored (packed panels are zero-padded; read in place,
+/// all six rows must exist).
 @inline(never)
-public func avx512Kernel6x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                             _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ beta: Float,
-                             rows: Int, cols: Int) {
+public func avx512Kernel6x16(_ kc: Int, _ a: UnsafePointer<Float>, rowStride: Int, depthStride: Int,
+                             _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+                             _ alpha: Float, _ beta: Float, rows: Int, cols: Int) {
     var c0 = V16(), c1 = V16(), c2 = V16(), c3 = V16(), c4 = V16(), c5 = V16()
+    let s1 = rowStride, s2 = 2 &* rowStride, s3 = 3 &* rowStride, s4 = 4 &* rowStride, s5 = 5 &* rowStride
     var pa = a, pb = b
     for _ in 0..<kc {
         let b0 = load16(pb)
         c0 = c0.addingProduct(V16(repeating: pa[0]), b0)
-        c1 = c1.addingProduct(V16(repeating: pa[1]), b0)
-        c2 = c2.addingProduct(V16(repeating: pa[2]), b0)
-        c3 = c3.addingProduct(V16(repeating: pa[3]), b0)
-        c4 = c4.addingProduct(V16(repeating: pa[4]), b0)
-        c5 = c5.addingProduct(V16(repeating: pa[5]), b0)
-        pa += 6
+        c1 = c1.addingProduct(V16(repeating: pa[s1]), b0)
+        c2 = c2.addingProduct(V16(repeating: pa[s2]), b0)
+        c3 = c3.addingProduct(V16(repeating: pa[s3]), b0)
+        c4 = c4.addingProduct(V16(repeating: pa[s4]), b0)
+        c5 = c5.addingProduct(V16(repeating: pa[s5]), b0)
+        pa += depthStride
         pb += 16
     }
     update(c, c0, cols: cols, alpha, beta)

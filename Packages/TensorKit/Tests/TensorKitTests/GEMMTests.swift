@@ -180,13 +180,21 @@ final class GEMMTests: XCTestCase {
         }
     }
 
-    /// The AVX2 kernel reading A's rows in place (n ≤ 512) sums each element in the same order as
+    /// Each kernel reading A's rows in place (n ≤ 512) sums each element in the same order as
     /// over a packed A: bitwise-equal C for ragged row tiles, several k blocks, one task and two
     /// sharing B, and the fused bias/GELU/residual epilogue.
     func testAInPlaceMatchesPackedABitwise() {
+        let saved = (GEMM.aInPlace, GEMM.kernel)
+        defer { (GEMM.aInPlace, GEMM.kernel) = saved }
+        // Each kernel this processor can run reads A in place its own way.
+        for kernel in [GEMM.Kernel.avx2] + (CPUFeatures.hasAVX512F ? [.avx512] : []) {
+            GEMM.kernel = kernel
+            aInPlaceMatchesPackedA()
+        }
+    }
+
+    private func aInPlaceMatchesPackedA() {
         var rng = Rng(state: 6)
-        let saved = GEMM.aInPlace
-        defer { GEMM.aInPlace = saved }
         func both(_ body: () -> [Float]) -> ([Float], [Float]) {
             GEMM.aInPlace = true
             let inPlace = body()
@@ -201,7 +209,7 @@ final class GEMMTests: XCTestCase {
             let c0 = rng.floats(Self.storage(rows: m, ld: t.ldc))
             for pool in [Self.one, Self.two] {
                 let (inPlace, packed) = both { Self.run(t, a, b, c0, pool: pool) }
-                XCTAssertEqual(inPlace.map(\.bitPattern), packed.map(\.bitPattern), "\(t), \(pool.threadCount) threads")
+                XCTAssertEqual(inPlace.map(\.bitPattern), packed.map(\.bitPattern), "\(GEMM.kernel): \(t), \(pool.threadCount) threads")
             }
             check(t, Self.run(t, a, b, c0, pool: Self.two), c0, Self.reference(t, a, b, c0))
             // The epilogue: bias, GELU (keeping the pre-activation) and a residual, on ldc-wide rows.
@@ -212,7 +220,7 @@ final class GEMMTests: XCTestCase {
                            c: &c, ldc: t.ldc, bias: bias, activation: .gelu, pre: &pre, residual: residual, pool: Self.two)
                 return c + pre
             }
-            XCTAssertEqual(inPlace.map(\.bitPattern), packed.map(\.bitPattern), "epilogue \(t)")
+            XCTAssertEqual(inPlace.map(\.bitPattern), packed.map(\.bitPattern), "\(GEMM.kernel): epilogue \(t)")
         }
     }
 

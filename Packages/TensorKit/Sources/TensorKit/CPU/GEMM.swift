@@ -11,8 +11,8 @@ private func llvmPrefetch(_ address: UnsafeRawPointer, _ write: Int32, _ localit
 /// Large problems follow Goto/BLIS: B is packed into KC×16 column panels, A into 6×KC row
 /// panels, and a 6×16 register micro-kernel (12 eight-lane accumulators, which fit the 16 vector
 /// registers of AVX2 and leave room for two B vectors and one broadcast) runs over them; where the
-/// processor has AVX-512, TensorKitAVX512's kernel runs over the same panels instead. The AVX2
-/// kernel reads an A that is not transposed straight from its rows instead of packing it when C
+/// processor has AVX-512, TensorKitAVX512's kernel runs over the same panels instead. Both
+/// kernels read an A that is not transposed straight from its rows instead of packing it when C
 /// is at most 512 columns wide.
 /// Small problems and batched attention-sized problems skip packing and read the operands in place.
 /// A product with a long depth against a small C (a weight gradient) runs as two halves of k, one
@@ -569,7 +569,7 @@ extension GEMM {
         let ap = w.a, bp = w.b
         let k = p.k, ldc = p.ldc, alpha = p.alpha
         let wide = useAVX512, epilogue = p.epilogue
-        let inPlace = readsAInPlace(p, wide: wide)
+        let inPlace = readsAInPlace(p)
 
         var jc = cols.lowerBound
         while jc < cols.upperBound {
@@ -615,7 +615,7 @@ extension GEMM {
         let ap = w.a
         let k = p.k, n = p.n, ldc = p.ldc, alpha = p.alpha
         let wide = useAVX512, epilogue = p.epilogue
-        let inPlace = readsAInPlace(p, wide: wide)
+        let inPlace = readsAInPlace(p)
         let nPanels = (n &+ nr &- 1) / nr
         let nPadded = nPanels &* nr
         var pc = 0
@@ -656,7 +656,7 @@ extension GEMM {
     }
 
     /// One block of op(A) as the micro-kernel reads it: packed into 6-row panels, or (A not
-    /// transposed, AVX2 kernel) straight from A's rows, which saves copying A; a ragged last tile
+    /// transposed) straight from A's rows, which saves copying A; a ragged last tile
     /// is then packed alone, so that no read runs past A's last row.
     struct ABlock {
         /// The packed panels; in place, the packed ragged tile (if any).
@@ -666,14 +666,15 @@ extension GEMM {
         var lda: Int
     }
 
-    /// The AVX2 kernel reads a row-major A in place when C is narrow: a copy of A is saved, which
-    /// is worth most when few column panels share it. Measured here (M 512–4096), in place was
-    /// 2–11% faster for n ≤ 512, even at 256, and 1–6% slower for n ≥ 768, where each packed
-    /// block serves 48+ panels and six scattered rows cost more TLB and cache misses than one
-    /// contiguous panel. The AVX-512 kernel keeps packed panels.
+    /// The kernels read a row-major A in place when C is narrow: a copy of A is saved, which is
+    /// worth most when few column panels share it. Measured on Zen 3 with the AVX2 kernel (M
+    /// 512–4096), in place was 2–11% faster for n ≤ 512, even at 256, and 1–6% slower for
+    /// n ≥ 768, where each packed block serves 48+ panels and six scattered rows cost more TLB and
+    /// cache misses than one contiguous panel. On Zen 4 the AVX-512 kernel in place made the
+    /// d 128 training step 3% faster.
     @inline(__always)
-    static func readsAInPlace(_ p: Problem, wide: Bool) -> Bool {
-        !p.transA && !wide && aInPlace && p.n <= inPlaceAMaxColumns
+    static func readsAInPlace(_ p: Problem) -> Bool {
+        !p.transA && aInPlace && p.n <= inPlaceAMaxColumns
     }
 
     static let inPlaceAMaxColumns = 512
@@ -683,9 +684,9 @@ extension GEMM {
     /// results; the switch is there to compare and time the two. Set it only between operations.
     nonisolated(unsafe) public static var fusedEpilogue = true
 
-    /// Whether the AVX2 kernel reads a row-major A in place (the default) or packs it as the
-    /// AVX-512 kernel does. Both give bitwise-equal results; the switch is there to compare and
-    /// time the two. Set it only between operations.
+    /// Whether the kernels read a row-major A in place (the default) or pack it. Both give
+    /// bitwise-equal results; the switch is there to compare and time the two. Set it only
+    /// between operations.
     nonisolated(unsafe) public static var aInPlace = true
 
     static func prepareA(_ p: Problem, _ buffer: UnsafeMutablePointer<Float>, i0: Int, mc: Int, k0: Int, kc: Int,
@@ -710,7 +711,16 @@ extension GEMM {
         while ir < mcur {
             let tileRows = min(mr, mcur &- ir)
             let ct = c + ir &* ldc
-            if let rowsA = a.rows {
+            if let rowsA = a.rows, wide {
+                if tileRows == mr {
+                    avx512Kernel6x16(kcur, rowsA + ir &* a.lda, rowStride: a.lda, depthStride: 1, bpanel, ct, ldc, alpha, beta,
+                                     rows: mr, cols: ncols)
+                } else {
+                    avx512Kernel6x16(kcur, a.packed, rowStride: 1, depthStride: mr, bpanel, ct, ldc, alpha, beta,
+                                     rows: tileRows, cols: ncols)
+                }
+                epilogue?.apply(ct, ldc, rows: tileRows, row0: row0 &+ ir, col0: col0, cols: ncols)
+            } else if let rowsA = a.rows {
                 if tileRows == mr {
                     kernel6x16(kcur, rowsA + ir &* a.lda, rowStride: a.lda, depthStride: 1, bpanel, ct, ldc, alpha, beta,
                                rows: mr, cols: ncols, epilogue: epilogue, row0: row0 &+ ir, col0: col0)
@@ -719,7 +729,8 @@ extension GEMM {
                                rows: tileRows, cols: ncols, epilogue: epilogue, row0: row0 &+ ir, col0: col0)
                 }
             } else if wide {
-                avx512Kernel6x16(kcur, a.packed + ir &* kcur, bpanel, ct, ldc, alpha, beta, rows: tileRows, cols: ncols)
+                avx512Kernel6x16(kcur, a.packed + ir &* kcur, rowStride: 1, depthStride: mr, bpanel, ct, ldc, alpha, beta,
+                                 rows: tileRows, cols: ncols)
                 epilogue?.apply(ct, ldc, rows: tileRows, row0: row0 &+ ir, col0: col0, cols: ncols)
             } else {
                 kernel6x16(kcur, a.packed + ir &* kcur, rowStride: 1, depthStride: mr, bpanel, ct, ldc, alpha, beta,

@@ -5,6 +5,10 @@
 
 typealias V16 = SIMD16<Float>
 
+// LLVM's prefetch intrinsic (Swift has no prefetch API); lowers to prefetchw.
+@_silgen_name("llvm.prefetch.p0")
+private func llvmPrefetch(_ address: UnsafeRawPointer, _ write: Int32, _ locality: Int32, _ dataCache: Int32)
+
 @inline(__always) private func load16(_ p: UnsafePointer<Float>) -> V16 {
     UnsafeRawPointer(p).loadUnaligned(as: V16.self)
 }
@@ -35,6 +39,11 @@ typealias V16 = SIMD16<Float>
 public func avx512Kernel6x16(_ kc: Int, _ a: UnsafePointer<Float>, rowStride: Int, depthStride: Int,
                              _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
                              _ alpha: Float, _ beta: Float, rows: Int, cols: Int) {
+    // C is cold (last touched one k block ago): start fetching it now, under the FMAs.
+    for i in 0..<rows {
+        llvmPrefetch(UnsafeRawPointer(c + i &* ldc), 1, 3, 1)
+        llvmPrefetch(UnsafeRawPointer(c + (i &* ldc &+ cols &- 1)), 1, 3, 1)
+    }
     var c0 = V16(), c1 = V16(), c2 = V16(), c3 = V16(), c4 = V16(), c5 = V16()
     let s1 = rowStride, s2 = 2 &* rowStride, s3 = 3 &* rowStride, s4 = 4 &* rowStride, s5 = 5 &* rowStride
     var pa = a, pb = b

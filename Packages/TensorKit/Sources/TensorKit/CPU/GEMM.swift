@@ -528,8 +528,9 @@ extension GEMM {
             // as threads come free, so a thread slowed by its neighbours does not leave the other
             // spinning at the end.
             let shared = checkOutWorkspace()
-            shared.reserve(a: 0, b: p.k &* nPadded)
             let kBlockCount = (p.k &+ kc &- 1) / kc
+            // k block after k block, each nPanels panels `bPanelStride` apart.
+            shared.reserve(a: 0, b: p.k &* nPadded &+ kBlockCount &* nPanels &* bPanelPad)
             let flags = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: kBlockCount &* nPanels)
             for i in 0..<(kBlockCount &* nPanels) { (flags + i).initialize(to: Atomic(0)) }
             let chunks = min(mPanels, tasks &* max(1, min(chunksPerThread, p.m / (minChunkRows &* tasks))))
@@ -565,7 +566,7 @@ extension GEMM {
     static func macro(_ p: Problem, kc kcBlock: Int, rows: Range<Int>, cols: Range<Int>, _ w: Workspace) {
         let mc = min(mcMax, (rows.count &+ mr &- 1) / mr &* mr)
         let nc = min(ncMax, (cols.count &+ nr &- 1) / nr &* nr)
-        w.reserve(a: mc &* kcBlock, b: nc &* kcBlock)
+        w.reserve(a: mc / mr &* aPanelStride(kcBlock), b: nc / nr &* bPanelStride(kcBlock))
         let ap = w.a, bp = w.b
         let k = p.k, ldc = p.ldc, alpha = p.alpha
         let wide = useAVX512, epilogue = p.epilogue
@@ -586,7 +587,7 @@ extension GEMM {
                     var jr = 0
                     while jr < ncur {
                         let ncols = min(nr, ncur &- jr)
-                        let bpanel = bp + jr &* kcur
+                        let bpanel = bp + jr / nr &* bPanelStride(kcur)
                         let cblock = p.c + (ic &* ldc &+ jc &+ jr)
                         tileColumn(wide: wide, epilogue: pc &+ kcur == k ? epilogue : nil, kc: kcur, block, bpanel,
                                    cblock, ldc, alpha, beta, rows: mcur, row0: ic, col0: jc &+ jr, cols: ncols)
@@ -611,7 +612,7 @@ extension GEMM {
         // Equal row blocks of at most mcMax rather than full blocks and a sliver.
         let mBlocks = (rows.count &+ mcMax &- 1) / mcMax
         let mc = ((rows.count &+ mBlocks &- 1) / mBlocks &+ mr &- 1) / mr &* mr
-        w.reserve(a: mc &* kcBlock, b: 0)
+        w.reserve(a: mc / mr &* aPanelStride(kcBlock), b: 0)
         let ap = w.a
         let k = p.k, n = p.n, ldc = p.ldc, alpha = p.alpha
         let wide = useAVX512, epilogue = p.epilogue
@@ -622,7 +623,7 @@ extension GEMM {
         var kBlock = 0
         while pc < k {
             let kcur = min(kcBlock, k &- pc)
-            let bBlock = sharedB + pc &* nPadded
+            let bBlock = sharedB + (pc &* nPadded &+ kBlock &* nPanels &* bPanelPad)
             let blockFlags = flags + kBlock &* nPanels
             let beta: Float = pc == 0 ? p.beta : 1
             var ic = rows.lowerBound
@@ -633,7 +634,7 @@ extension GEMM {
                     var panel = firstPanel &+ step
                     if panel >= nPanels { panel &-= nPanels }
                     let jr = panel &* nr
-                    let bpanel = bBlock + jr &* kcur
+                    let bpanel = bBlock + panel &* bPanelStride(kcur)
                     let flag = blockFlags + panel
                     if flag.pointee.load(ordering: .acquiring) != 2 {
                         if flag.pointee.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged {
@@ -707,6 +708,7 @@ extension GEMM {
     static func tileColumn(wide: Bool, epilogue: Epilogue?, kc kcur: Int, _ a: ABlock,
                            _ bpanel: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
                            _ alpha: Float, _ beta: Float, rows mcur: Int, row0: Int, col0: Int, cols ncols: Int) {
+        let aStride = aPanelStride(kcur)
         var ir = 0
         while ir < mcur {
             let tileRows = min(mr, mcur &- ir)
@@ -729,18 +731,32 @@ extension GEMM {
                                rows: tileRows, cols: ncols, epilogue: epilogue, row0: row0 &+ ir, col0: col0)
                 }
             } else if wide {
-                avx512Kernel6x16(kcur, a.packed + ir &* kcur, rowStride: 1, depthStride: mr, bpanel, ct, ldc, alpha, beta,
+                avx512Kernel6x16(kcur, a.packed + ir / mr &* aStride, rowStride: 1, depthStride: mr, bpanel, ct, ldc, alpha, beta,
                                  rows: tileRows, cols: ncols)
                 epilogue?.apply(ct, ldc, rows: tileRows, row0: row0 &+ ir, col0: col0, cols: ncols)
             } else {
-                kernel6x16(kcur, a.packed + ir &* kcur, rowStride: 1, depthStride: mr, bpanel, ct, ldc, alpha, beta,
+                kernel6x16(kcur, a.packed + ir / mr &* aStride, rowStride: 1, depthStride: mr, bpanel, ct, ldc, alpha, beta,
                            rows: tileRows, cols: ncols, epilogue: epilogue, row0: row0 &+ ir, col0: col0)
             }
             ir &+= mr
         }
     }
 
-    /// Packs op(A)[i0..<i0+mc, k0..<k0+kc] as 6-row panels, each kc×6 (zero-padded rows).
+    /// Floats from one packed A panel to the next: kc×6 and one cache line more. Without the line,
+    /// at kc 256 the panels start 6 KiB apart, every other one on the same two L1 sets, and
+    /// packing a transposed A (8 lanes into each of 20+ panels in turn) missed L1 on every store.
+    @inline(__always)
+    static func aPanelStride(_ kc: Int) -> Int { kc &* mr &+ aPanelPad }
+    static let aPanelPad = 16
+
+    /// Floats from one packed B panel to the next: kc×16 and one cache line more. Without the
+    /// line, at kc 256 the panels start 16 KiB apart, all on one L1 set, and packing B row by row
+    /// across them (a line into each panel in turn) missed L1 on every store past the 8th panel.
+    @inline(__always)
+    static func bPanelStride(_ kc: Int) -> Int { kc &* nr &+ bPanelPad }
+    static let bPanelPad = 16
+
+    /// Packs op(A)[i0..<i0+mc, k0..<k0+kc] as 6-row panels, each kc×6 (zero-padded rows), `aPanelStride` apart.
     static func packA(_ p: Problem, _ dst: UnsafeMutablePointer<Float>, i0: Int, mc: Int, k0: Int, kc: Int) {
         let lda = p.lda
         var ir = 0
@@ -751,7 +767,7 @@ extension GEMM {
             // (whose spill would hit the next panel) is copied 6 at a time.
             let widePanels = min(mc / mr, max(0, (p.m &- i0 &- 2) / mr))
             if widePanels > 0 {
-                let panelStride = kc &* mr
+                let panelStride = aPanelStride(kc)
                 for q in 0..<(kc &- 1) {
                     let s = p.a + ((k0 &+ q) &* lda &+ i0)
                     var d = dst + q &* mr
@@ -770,7 +786,7 @@ extension GEMM {
         }
         while ir < mc {
             let rows = min(mr, mc &- ir)
-            let out = dst + ir &* kc
+            let out = dst + ir / mr &* aPanelStride(kc)
             if p.transA {
                 let src = p.a + (k0 &* lda &+ i0 &+ ir)
                 for q in 0..<kc {
@@ -797,14 +813,14 @@ extension GEMM {
         }
     }
 
-    /// Packs op(B)[k0..<k0+kc, j0..<j0+nc] as 16-column panels, each kc×16 (zero-padded columns).
+    /// Packs op(B)[k0..<k0+kc, j0..<j0+nc] as 16-column panels, each kc×16 (zero-padded columns), `bPanelStride` apart.
     static func packB(_ p: Problem, _ dst: UnsafeMutablePointer<Float>, k0: Int, kc: Int, j0: Int, nc: Int) {
         let ldb = p.ldb
         var jr = 0
         if !p.transB && nc >= 2 &* nr {
             // Row by row across the full panels: B's rows are read front to back (one line per
             // row and panel, a row apart, is a stride the prefetchers follow poorly from L3).
-            let full = nc / nr, panelStride = kc &* nr
+            let full = nc / nr, panelStride = bPanelStride(kc)
             for q in 0..<kc {
                 var s = p.b + ((k0 &+ q) &* ldb &+ j0)
                 var d = dst + q &* nr
@@ -819,7 +835,7 @@ extension GEMM {
         }
         while jr < nc {
             let cols = min(nr, nc &- jr)
-            let out = dst + jr &* kc
+            let out = dst + jr / nr &* bPanelStride(kc)
             if !p.transB {
                 let src = p.b + (k0 &* ldb &+ j0 &+ jr)
                 if cols == nr {

@@ -713,29 +713,20 @@ extension GEMM {
         while ir < mcur {
             let tileRows = min(mr, mcur &- ir)
             let ct = c + ir &* ldc
-            if let rowsA = a.rows, wide {
-                if tileRows == mr {
-                    avx512Kernel6x16(kcur, rowsA + ir &* a.lda, rowStride: a.lda, depthStride: 1, bpanel, ct, ldc, alpha, beta,
-                                     rows: mr, cols: ncols)
-                } else {
-                    avx512Kernel6x16(kcur, a.packed, rowStride: 1, depthStride: mr, bpanel, ct, ldc, alpha, beta,
-                                     rows: tileRows, cols: ncols)
-                }
-                epilogue?.apply(ct, ldc, rows: tileRows, row0: row0 &+ ir, col0: col0, cols: ncols)
-            } else if let rowsA = a.rows {
-                if tileRows == mr {
-                    kernel6x16(kcur, rowsA + ir &* a.lda, rowStride: a.lda, depthStride: 1, bpanel, ct, ldc, alpha, beta,
-                               rows: mr, cols: ncols, epilogue: epilogue, row0: row0 &+ ir, col0: col0)
-                } else {
-                    kernel6x16(kcur, a.packed, rowStride: 1, depthStride: mr, bpanel, ct, ldc, alpha, beta,
-                               rows: tileRows, cols: ncols, epilogue: epilogue, row0: row0 &+ ir, col0: col0)
-                }
-            } else if wide {
-                avx512Kernel6x16(kcur, a.packed + ir / mr &* aStride, rowStride: 1, depthStride: mr, bpanel, ct, ldc, alpha, beta,
+            // Where the kernel reads this tile's A: six rows in place, or a packed panel (the
+            // ragged last tile of an in-place block is the buffer's only panel).
+            let tileA: UnsafePointer<Float>, rowStride: Int, depthStride: Int
+            if let rowsA = a.rows, tileRows == mr {
+                (tileA, rowStride, depthStride) = (rowsA + ir &* a.lda, a.lda, 1)
+            } else {
+                (tileA, rowStride, depthStride) = (a.rows == nil ? a.packed + ir / mr &* aStride : a.packed, 1, mr)
+            }
+            if wide {
+                avx512Kernel6x16(kcur, tileA, rowStride: rowStride, depthStride: depthStride, bpanel, ct, ldc, alpha, beta,
                                  rows: tileRows, cols: ncols)
                 epilogue?.apply(ct, ldc, rows: tileRows, row0: row0 &+ ir, col0: col0, cols: ncols)
             } else {
-                kernel6x16(kcur, a.packed + ir / mr &* aStride, rowStride: 1, depthStride: mr, bpanel, ct, ldc, alpha, beta,
+                kernel6x16(kcur, tileA, rowStride: rowStride, depthStride: depthStride, bpanel, ct, ldc, alpha, beta,
                            rows: tileRows, cols: ncols, epilogue: epilogue, row0: row0 &+ ir, col0: col0)
             }
             ir &+= mr

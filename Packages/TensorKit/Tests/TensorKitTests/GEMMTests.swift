@@ -212,12 +212,12 @@ final class GEMMTests: XCTestCase {
                 XCTAssertEqual(inPlace.map(\.bitPattern), packed.map(\.bitPattern), "\(GEMM.kernel): \(t), \(pool.threadCount) threads")
             }
             check(t, Self.run(t, a, b, c0, pool: Self.two), c0, Self.reference(t, a, b, c0))
-            // The epilogue: bias, GELU (keeping the pre-activation) and a residual, on ldc-wide rows.
+            // The epilogue: bias, GELU (keeping its derivative) and a residual, on ldc-wide rows.
             let bias = rng.floats(n), residual = rng.floats(Self.storage(rows: m, ld: t.ldc))
             let (inPlace, packed) = both {
                 var c = c0, pre = [Float](repeating: 0, count: c0.count)
                 GEMM.sgemm(transA: false, transB: transB, m: m, n: n, k: k, a: a, lda: t.lda, b: b, ldb: t.ldb,
-                           c: &c, ldc: t.ldc, bias: bias, activation: .gelu, pre: &pre, residual: residual, pool: Self.two)
+                           c: &c, ldc: t.ldc, bias: bias, activation: .gelu, geluDerivative: &pre, residual: residual, pool: Self.two)
                 return c + pre
             }
             XCTAssertEqual(inPlace.map(\.bitPattern), packed.map(\.bitPattern), "\(GEMM.kernel): epilogue \(t)")
@@ -225,7 +225,7 @@ final class GEMMTests: XCTestCase {
     }
 
     /// The epilogue run on the kernel's accumulators gives the same bits as the separate pass over
-    /// a stored C: bias alone, GELU keeping the pre-activation, a residual; ragged tiles, several k
+    /// a stored C: bias alone, GELU keeping its derivative, a residual; ragged tiles, several k
     /// blocks (so the last block adds to a partial C), A in place and packed, 1 and 2 threads.
     func testFusedEpilogueMatchesSeparatePassBitwise() {
         var rng = Rng(state: 8)
@@ -246,7 +246,7 @@ final class GEMMTests: XCTestCase {
                             pre.withUnsafeMutableBufferPointer { kept in
                                 GEMM.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
                                            c: &c, ldc: n, bias: bias, activation: gelu ? .gelu : .identity,
-                                           pre: gelu ? kept.baseAddress : nil, residual: withResidual ? residual : nil, pool: pool)
+                                           geluDerivative: gelu ? kept.baseAddress : nil, residual: withResidual ? residual : nil, pool: pool)
                             }
                             results.append(c + pre)
                         }
@@ -258,8 +258,8 @@ final class GEMMTests: XCTestCase {
         }
     }
 
-    /// The epilogue's GELU is, bit for bit, the element-wise op on the pre-activation it keeps (the
-    /// product plus bias, also bit for bit): on the direct path, the packed one (A in place and
+    /// The epilogue's GELU and the GELU′ it keeps are, bit for bit, the element-wise op and its
+    /// backward on the product plus bias: on the direct path, the packed one (A in place and
     /// packed) and ragged column tiles.
     func testGELUEpilogueMatchesElementwiseGELU() {
         var rng = Rng(state: 7)
@@ -269,15 +269,18 @@ final class GEMMTests: XCTestCase {
             let a = rng.floats(m * k), b = rng.floats(k * n), bias = rng.floats(n)
             var linear = [Float](repeating: 0, count: m * n)
             GEMM.sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &linear, ldc: n,
-                       bias: bias, activation: .identity, pre: nil, pool: Self.two)
-            var expected = [Float](repeating: 0, count: m * n)
+                       bias: bias, activation: .identity, geluDerivative: nil, pool: Self.two)
+            var expected = [Float](repeating: 0, count: m * n), expectedDerivative = expected
             CPUBackend.shared.unary(.gelu, linear, &expected, count: m * n)
+            // GELU′ as the element-wise backward with a gradient of ones (1·x is exact).
+            CPUBackend.shared.unaryBackward(.gelu, linear, [Float](repeating: 1, count: m * n), &expectedDerivative,
+                                            count: m * n, accumulate: false)
             for inPlace in [true, false] {
                 GEMM.aInPlace = inPlace
-                var c = [Float](repeating: .nan, count: m * n), pre = c
+                var c = [Float](repeating: .nan, count: m * n), derivative = c
                 GEMM.sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &c, ldc: n,
-                           bias: bias, activation: .gelu, pre: &pre, pool: Self.two)
-                XCTAssertEqual(pre.map(\.bitPattern), linear.map(\.bitPattern), "pre-activation \(m)×\(n)×\(k)")
+                           bias: bias, activation: .gelu, geluDerivative: &derivative, pool: Self.two)
+                XCTAssertEqual(derivative.map(\.bitPattern), expectedDerivative.map(\.bitPattern), "GELU′ \(m)×\(n)×\(k)")
                 XCTAssertEqual(c.map(\.bitPattern), expected.map(\.bitPattern), "GELU \(m)×\(n)×\(k)")
             }
         }

@@ -78,7 +78,7 @@ final class LinearTests: XCTestCase {
                 XCTAssertEqual(fused.shape, plain.shape)
                 assertClose(fused, plain, rtol: 1e-6, atol: 1e-6, "linear \(input) \(activation) forward")
                 for (g1, g2) in zip(fusedGrads, plainGrads) { assertClose(g1, g2, rtol: 1e-5, atol: 1e-5, "linear \(input) \(activation) gradient") }
-                // Without a gradient the GELU layer keeps no pre-activation, and gives the same values.
+                // Without a gradient the GELU layer keeps no derivative, and gives the same values.
                 let inference = withoutGrad { Tensor.linear(inputs[0], weight: inputs[1], bias: inputs[2], activation: activation) }
                 XCTAssertEqual(inference.scalars, fused.scalars, "linear \(input) \(activation) under withoutGrad")
             }

@@ -22,9 +22,10 @@ public protocol Backend: AnyObject {
 
     /// A linear layer: out[m×n] = residual + act(x·w + bias), x `[m, k]`, w `[k, n]` (`[n, k]` when
     /// `transposeW`), bias `[n]` added to every row, `residual` `[m, n]` (none when nil). For `.gelu`,
-    /// `pre` (if given) receives x·w + bias. (A default composes gemm, binary and unary; CPUBackend fuses them.)
+    /// `geluDerivative` (if given) receives GELU′(x·w + bias), what the backward pass multiplies by.
+    /// (A default composes gemm, binary and unary; CPUBackend fuses them.)
     func linear(m: Int, n: Int, k: Int, x: UnsafePointer<Float>, w: UnsafePointer<Float>, transposeW: Bool,
-                bias: UnsafePointer<Float>, activation: Activation, pre: UnsafeMutablePointer<Float>?,
+                bias: UnsafePointer<Float>, activation: Activation, geluDerivative: UnsafeMutablePointer<Float>?,
                 residual: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>)
 
     /// `batch` independent gemms at element strides `strideA`, `strideB`, `strideC`.
@@ -160,13 +161,19 @@ public enum Activation: Sendable, Equatable { case identity, gelu }
 
 extension Backend {
     public func linear(m: Int, n: Int, k: Int, x: UnsafePointer<Float>, w: UnsafePointer<Float>, transposeW: Bool,
-                       bias: UnsafePointer<Float>, activation: Activation, pre: UnsafeMutablePointer<Float>?,
+                       bias: UnsafePointer<Float>, activation: Activation, geluDerivative: UnsafeMutablePointer<Float>?,
                        residual: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>) {
-        let target = activation == .identity ? out : (pre ?? out)
         gemm(transA: false, transB: transposeW, m: m, n: n, k: k, alpha: 1, a: x, lda: k, b: w, ldb: transposeW ? k : n,
-             beta: 0, c: target, ldc: n)
-        binary(.add, target, strides: [n, 1], bias, strides: [0, 1], target, shape: [m, n])
-        if activation == .gelu { unary(.gelu, target, out, count: m * n) }
+             beta: 0, c: out, ldc: n)
+        binary(.add, out, strides: [n, 1], bias, strides: [0, 1], out, shape: [m, n])
+        if activation == .gelu {
+            if let geluDerivative {
+                // GELU′ as the backward of GELU with a gradient of ones.
+                let ones = [Float](repeating: 1, count: m * n)
+                unaryBackward(.gelu, out, ones, geluDerivative, count: m * n, accumulate: false)
+            }
+            unary(.gelu, out, out, count: m * n)
+        }
         if let residual { binary(.add, residual, strides: [n, 1], out, strides: [n, 1], out, shape: [m, n]) }
     }
 }

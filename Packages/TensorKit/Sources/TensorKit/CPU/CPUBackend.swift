@@ -40,10 +40,11 @@ public final class CPUBackend: Backend {
     }
 
     public func linear(m: Int, n: Int, k: Int, x: UnsafePointer<Float>, w: UnsafePointer<Float>, transposeW: Bool,
-                       bias: UnsafePointer<Float>, activation: Activation, pre: UnsafeMutablePointer<Float>?,
+                       bias: UnsafePointer<Float>, activation: Activation, geluDerivative: UnsafeMutablePointer<Float>?,
                        residual: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>) {
         GEMM.sgemm(transA: false, transB: transposeW, m: m, n: n, k: k, a: x, lda: k, b: w, ldb: transposeW ? k : n,
-                   c: out, ldc: n, bias: bias, activation: activation, pre: pre, residual: residual, pool: pool)
+                   c: out, ldc: n, bias: bias, activation: activation, geluDerivative: geluDerivative, residual: residual,
+                   pool: pool)
     }
 
     public func gemmBatched(batch: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,

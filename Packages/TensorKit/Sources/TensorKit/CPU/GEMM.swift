@@ -45,22 +45,23 @@ public enum GEMM {
     }
 
     /// C = residual + act(op(A)·op(B) + bias) with bias `[n]` added to every row and, for `.gelu`
-    /// with `pre` given, the pre-activation written there (`pre` and `residual`, when given, have C's
-    /// layout): a linear layer and its residual connection in one pass over C. The epilogue runs on
+    /// with `geluDerivative` given, GELU′ of the pre-activation written there (what the backward
+    /// pass multiplies by; `geluDerivative` and `residual`, when given, have C's layout): a linear
+    /// layer and its residual connection in one pass over C. The epilogue runs on
     /// each register tile right after its last k block instead of in separate passes over the whole
     /// output: on the AVX2 kernel's accumulators for full-width tiles (C is stored once, finished),
     /// on the just-stored tile, in L1, otherwise.
     public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                              c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>,
-                             activation: Activation, pre: UnsafeMutablePointer<Float>?,
+                             activation: Activation, geluDerivative: UnsafeMutablePointer<Float>?,
                              residual: UnsafePointer<Float>? = nil, pool: ThreadPool? = .shared) {
         precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative size")
         precondition(ldc >= n && lda >= (transA ? m : k) && ldb >= (transB ? k : n), "sgemm: leading dimension too small")
         if m == 0 || n == 0 { return }
         var p = Problem(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda,
                         b: b, ldb: ldb, beta: 0, c: c, ldc: ldc)
-        p.epilogue = Epilogue(bias: bias, gelu: activation == .gelu, pre: pre, residual: residual)
+        p.epilogue = Epilogue(bias: bias, gelu: activation == .gelu, derivative: geluDerivative, residual: residual)
         if k == 0 || m &* n &* k <= directWorkLimit {
             if k == 0 { scale(m: m, n: n, beta: 0, c: c, ldc: ldc) } else { direct(p) }
             for i in 0..<m { p.epilogue!.apply(c + i &* ldc, ldc, rows: 1, row0: i, col0: 0, cols: n) }
@@ -181,12 +182,12 @@ extension GEMM {
         var epilogue: Epilogue? = nil
     }
 
-    /// Bias (and GELU, and a residual added last) applied to finished tiles of C; `pre` and
-    /// `residual` have C's layout.
+    /// Bias (and GELU, keeping its derivative, and a residual added last) applied to finished
+    /// tiles of C; `derivative` and `residual` have C's layout.
     struct Epilogue {
         var bias: UnsafePointer<Float>
         var gelu: Bool
-        var pre: UnsafeMutablePointer<Float>?
+        var derivative: UnsafeMutablePointer<Float>?
         var residual: UnsafePointer<Float>?
 
         /// Rows `row0..<row0+rows`, columns `col0..<col0+cols` of C, starting at `c`.
@@ -195,7 +196,7 @@ extension GEMM {
             if cols == 16 { return applyFull(c, ldc, rows: rows, row0: row0, col0: col0) }
             for i in 0..<rows {
                 let row = c + i &* ldc
-                let preRow = pre.map { $0 + ((row0 &+ i) &* ldc &+ col0) }
+                let derivativeRow = derivative.map { $0 + ((row0 &+ i) &* ldc &+ col0) }
                 var j = 0
                 while j < cols {
                     let n = min(16, cols &- j)
@@ -203,8 +204,13 @@ extension GEMM {
                         + (n == 16 ? load16(bias + (col0 &+ j)) : loadPartial(bias + (col0 &+ j), n))
                     var y = x
                     if gelu {
-                        if let preRow { if n == 16 { store16(x, preRow + j) } else { storePartial(x, preRow + j, n) } }
-                        y = gelu16(x)
+                        if let derivativeRow {
+                            let (value, slope) = geluWithDerivative16(x)
+                            if n == 16 { store16(slope, derivativeRow + j) } else { storePartial(slope, derivativeRow + j, n) }
+                            y = value
+                        } else {
+                            y = gelu16(x)
+                        }
                     }
                     if let residual {
                         let r = residual + ((row0 &+ i) &* ldc &+ col0 &+ j)
@@ -231,8 +237,13 @@ extension GEMM {
             var y = GEMM.updated8(c, acc, alpha, beta) + GEMM.load8(bias + col)
             let at = row &* ldc &+ col
             if gelu {
-                if let pre { GEMM.store8(pre + at, y) }
-                y = gelu8(y)
+                if let derivative {
+                    let (value, slope) = geluWithDerivative8(y)
+                    GEMM.store8(derivative + at, slope)
+                    y = value
+                } else {
+                    y = gelu8(y)
+                }
             }
             if let residual { y = GEMM.load8(residual + at) + y }
             GEMM.store8(c, y)

@@ -110,7 +110,24 @@ let laneIndex16 = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
 @_transparent func geluDerivative8(_ x: F8) -> F8 {
     let x2 = x * x
     let minusTwoU = (-2 * ScalarMath.geluC) * x.addingProduct(ScalarMath.geluA * x2, x)
-    let sigma = 1 / (1 + exp8(minusTwoU))
+    return geluDerivative8(x, x2: x2, sigma: 1 / (1 + exp8(minusTwoU)))
+}
+
+@_transparent func geluDerivative8(_ x: F8, x2: F8, sigma: F8) -> F8 {
     let twoUPrime = (2 * ScalarMath.geluC) * F8(repeating: 1).addingProduct(x2, 3 * ScalarMath.geluA)
     return sigma.addingProduct(x * sigma * (1 - sigma), twoUPrime)
+}
+
+/// GELU and GELU′ sharing one exp (a training forward pass keeps the derivative for the backward
+/// one): the same operations as `gelu8` and `geluDerivative8`, so the same bits.
+@_transparent func geluWithDerivative16(_ x: F16) -> (value: F16, derivative: F16) {
+    let low = geluWithDerivative8(x.lowHalf), high = geluWithDerivative8(x.highHalf)
+    return (F16(lowHalf: low.value, highHalf: high.value), F16(lowHalf: low.derivative, highHalf: high.derivative))
+}
+
+@_transparent func geluWithDerivative8(_ x: F8) -> (value: F8, derivative: F8) {
+    let x2 = x * x
+    let minusTwoU = (-2 * ScalarMath.geluC) * x.addingProduct(ScalarMath.geluA * x2, x)
+    let onePlusE = 1 + exp8(minusTwoU)
+    return (x / onePlusE, geluDerivative8(x, x2: x2, sigma: 1 / onePlusE))
 }

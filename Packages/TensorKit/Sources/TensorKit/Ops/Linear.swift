@@ -4,7 +4,8 @@ extension Tensor {
     /// `activation(x · weight + bias)` over the last axis of x: x `[..., k]`, weight `[k, n]`,
     /// bias `[n]` → `[..., n]`. The same values as `matmul(x, weight) + bias` (then `.gelu()`), with
     /// the bias and GELU applied while each output tile is still in cache instead of in two
-    /// further passes. For `.gelu` the pre-activation is kept for the backward pass.
+    /// further passes. For `.gelu` GELU′ is kept for the backward pass (computed with GELU, from
+    /// the same exponential, rather than again from a kept pre-activation).
     ///
     /// - residual: when given (the output's shape), added last — `residual + activation(x · weight + bias)`,
     ///   a residual connection in the same pass, the same values as adding it afterwards.
@@ -21,17 +22,19 @@ extension Tensor {
             precondition(residual.shape == shape, "linear: residual \(residual.shape) must be the output's shape \(shape)")
         }
         let out = Tensor(uninitialized: shape)
-        // The pre-activation is only kept when a gradient will need it.
-        let pre = activation == .gelu && Tensor.needsGrad([x, weight, bias]) ? Tensor(uninitialized: shape) : nil
+        // GELU′ is only kept when a gradient will need it.
+        let derivative = activation == .gelu && Tensor.needsGrad([x, weight, bias]) ? Tensor(uninitialized: shape) : nil
         Backends.current.linear(m: rows, n: n, k: k, x: x.pointer, w: weight.pointer, transposeW: false, bias: bias.pointer,
-                                activation: activation, pre: pre?.pointer, residual: residual?.pointer, out.pointer)
+                                activation: activation, geluDerivative: derivative?.pointer, residual: residual?.pointer,
+                                out.pointer)
         let inputs = residual.map { [x, weight, bias, $0] } ?? [x, weight, bias]
         return out.recording("linear", inputs) { g in
-            // Through the activation first: dPre = g · act'(pre).
+            // Through the activation first: dPre = g · act′(pre).
             var dPre = g
-            if activation == .gelu, let pre {
+            if let derivative {
                 dPre = Tensor(uninitialized: shape)
-                Backends.current.unaryBackward(.gelu, pre.pointer, g.pointer, dPre.pointer, count: pre.count, accumulate: false)
+                let dense = Shape.strides(shape)
+                Backends.current.binary(.mul, g.pointer, strides: dense, derivative.pointer, strides: dense, dPre.pointer, shape: shape)
             }
             let flatG = dPre.reshaped([rows, n])
             let dx: Tensor? = x.requiresGrad ? matmul(flatG, weight, transposeB: true).reshaped(x.shape) : nil

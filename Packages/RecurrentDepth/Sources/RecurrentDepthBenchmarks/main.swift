@@ -30,6 +30,9 @@ struct Options {
     var peerPython = "/tmp/torch-peer/bin/python"
     var peerScript = ""
     var runPeer = true
+    /// Also time the peer through `torch.compile` (inductor's generated C++), PyTorch's strongest
+    /// CPU configuration; the targets stay against eager PyTorch, the issue's peer.
+    var compiledPeer = false
     var single: Shape?
     var gradientSteps: Int?
     var filter: String?
@@ -71,6 +74,7 @@ func parseOptions() -> Options {
         case "--peer-python": o.peerPython = value()
         case "--peer-script": o.peerScript = value()
         case "--no-peer": o.runPeer = false; args.removeFirst()
+        case "--compiled-peer": o.compiledPeer = true; args.removeFirst()
         case "--quick": o.seconds = 1; o.repeats = 1; args.removeFirst()
         case "--filter": o.filter = value()
         case "--gradient-steps": o.gradientSteps = int()
@@ -92,7 +96,8 @@ func parseOptions() -> Options {
         case "--help", "-h":
             print("""
             usage: recurrentdepth-bench [--seconds S] [--repeat N] [--threads N] [--quick] [--filter TEXT] [--training | --eval]
-                                        [--eval-batch B] [--gradient-steps K] [--no-peer] [--peer-python PATH] [--peer-script PATH]
+                                        [--eval-batch B] [--gradient-steps K] [--no-peer] [--compiled-peer]
+                                        [--peer-python PATH] [--peer-script PATH]
             For each shape of ../shared/peers/README.md, times loop's training step (forward, backward, AdamW) and
             its evaluation pass (forward without gradients and the argmax answer, at batch 1024), and the PyTorch
             peer on the same shapes in the same run (set it up with ../shared/peers/setup-torch.sh). Every
@@ -101,6 +106,8 @@ func parseOptions() -> Options {
             peak memory, what loop allocated per steady-state step (new tensor buffers and C allocator calls),
             the ratio loop ÷ PyTorch in steps/s (above 1: loop is faster) and whether the target is met.
             --training / --eval time one pass only; --gradient-steps K backpropagates through the last K steps;
+            --compiled-peer also times the peer under torch.compile (its first steps compile, which takes
+              minutes in all) and adds its ms/step and loop's ratio to it; the targets stay against eager PyTorch;
             --steps N times N steps instead of S seconds (steady cycle and instruction counts under perf stat:
               recurrentdepth-bench --single training --steps 20 --d 128 --layers 4 --seq 12).
             """)
@@ -215,8 +222,10 @@ print("loop vs PyTorch \(peerAvailable ? "(same run)" : "(peer not run)"), \(opt
 print("training = forward, backward and AdamW at the shape's batch; evaluation = forward without gradients and the argmax answer at batch \(options.evalBatch)")
 print("allocations are per steady-state step: new tensor buffers (not served by TensorKit's BufferPool) / calls to the C allocator")
 print("")
-print("| shape | pass | loop ms/step | loop steps/s | loop peak MB | loop allocations/step | PyTorch ms/step | PyTorch steps/s | PyTorch peak MB | loop ÷ PyTorch | target |")
-print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+let compiledPeer = peerAvailable && options.compiledPeer
+print("| shape | pass | loop ms/step | loop steps/s | loop peak MB | loop allocations/step | PyTorch ms/step | PyTorch steps/s | PyTorch peak MB | loop ÷ PyTorch | target |"
+      + (compiledPeer ? " PyTorch compiled ms/step | loop ÷ compiled |" : ""))
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|" + (compiledPeer ? "---:|---:|" : ""))
 let me = CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
     : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0]
 var missed: [String] = []
@@ -234,18 +243,23 @@ for baseShape in peerShapes where options.filter.map({ baseShape.label.contains(
             kept["peak_mb"] = max(number(a, "peak_mb") ?? 0, number(b, "peak_mb") ?? 0)
             return kept
         }
-        var mine: [String: Any]?, peer: [String: Any]?
+        var mine: [String: Any]?, peer: [String: Any]?, compiled: [String: Any]?
+        let peerArguments = ["-c", peerWrapper, options.peerScript, "--threads", "\(options.threads)", "--seconds", "\(options.seconds)"]
+            + shape.arguments + (pass == .evaluation ? ["--eval"] : [])
         for _ in 0..<options.repeats {
             mine = best(mine, runJSON(me, own, environment: ["TENSORKIT_THREADS": "\(options.threads)"]))
             if peerAvailable {
-                peer = best(peer, runJSON(options.peerPython, ["-c", peerWrapper, options.peerScript, "--threads", "\(options.threads)",
-                                                              "--seconds", "\(options.seconds)"] + shape.arguments + (pass == .evaluation ? ["--eval"] : []),
-                                         environment: ["OMP_NUM_THREADS": "\(options.threads)"]))
+                peer = best(peer, runJSON(options.peerPython, peerArguments, environment: ["OMP_NUM_THREADS": "\(options.threads)"]))
+            }
+            if compiledPeer {
+                compiled = best(compiled, runJSON(options.peerPython, peerArguments + ["--compile"],
+                                                  environment: ["OMP_NUM_THREADS": "\(options.threads)"]))
             }
         }
         func text(_ x: Double?, _ digits: Int = 1) -> String { x.map { String(format: "%.\(digits)f", $0) } ?? "—" }
         let ms = number(mine, "ms_per_step"), peerMS = number(peer, "ms_per_step")
         let ratio = (ms != nil && peerMS != nil) ? peerMS! / ms! : nil
+        let compiledRatio = number(compiled, "ms_per_step").flatMap { c in ms.map { c / $0 } }
         let goal = target(shape, pass)
         var verdict = ratio.map { $0 >= goal ? "≥ \(goal)× met" : "≥ \(goal)× not met" } ?? "≥ \(goal)×"
         if let ratio, ratio < goal { missed.append("\(pass.rawValue) \(shape.label): \(text(ratio, 2))× (target \(goal)×)") }
@@ -255,7 +269,8 @@ for baseShape in peerShapes where options.filter.map({ baseShape.label.contains(
         }
         let allocations = "\(text(number(mine, "new_buffers_per_step"), 1)) / \(text(number(mine, "allocator_calls_per_step"), 0))"
         print("| \(shape.label) | \(pass.rawValue) | \(text(ms, 2)) | \(text(ms.map { 1000 / $0 })) | \(text(number(mine, "peak_mb"), 0)) | \(allocations) "
-              + "| \(text(peerMS, 2)) | \(text(peerMS.map { 1000 / $0 })) | \(text(number(peer, "peak_mb"), 0)) | \(ratio.map { text($0, 2) + "×" } ?? "—") | \(verdict) |")
+              + "| \(text(peerMS, 2)) | \(text(peerMS.map { 1000 / $0 })) | \(text(number(peer, "peak_mb"), 0)) | \(ratio.map { text($0, 2) + "×" } ?? "—") | \(verdict) |"
+              + (compiledPeer ? " \(text(number(compiled, "ms_per_step"), 2)) | \(compiledRatio.map { text($0, 2) + "×" } ?? "—") |" : ""))
         if mine == nil { missed.append("\(pass.rawValue) \(shape.label): loop's measurement failed") }
     }
 }

@@ -162,11 +162,26 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: path("demo/train/checkpoints/final/model.safetensors")))
     }
 
-    func testVersionAndList() {
+    /// `--version` names every package at the version its CHANGELOG last released, so a release
+    /// that bumps one but not the other fails here.
+    func testVersionMatchesEachChangelog() throws {
         let (status, message) = LoopCLI.run(["--version"])
         XCTAssertEqual(status, 0)
-        for part in ["loop 0.1.0", "TensorKit 0.2.5", "KnowledgeGraph 0.1.0", "RecurrentDepth 0.2.0"] {
-            XCTAssertTrue(message.contains(part), message)
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let changelogs = [("loop", "Apps/loop"), ("TensorKit", "Packages/TensorKit"), ("KnowledgeGraph", "Packages/KnowledgeGraph"),
+                          ("RecurrentDepth", "Packages/RecurrentDepth"), ("Halting", "Packages/Halting"), ("Analysis", "Packages/Analysis")]
+        for (name, folder) in changelogs {
+            let text = try String(contentsOf: repository.appendingPathComponent(folder + "/CHANGELOG.md"), encoding: .utf8)
+            // The first "## X.Y.Z" heading (an "Unreleased" one above it is skipped).
+            let released = text.split(separator: "\n").lazy.compactMap { line -> String? in
+                let words = line.split(separator: " ")
+                guard words.count >= 2, words[0] == "##", words[1].split(separator: ".").count == 3,
+                      words[1].allSatisfy({ $0.isNumber || $0 == "." }) else { return nil }
+                return String(words[1])
+            }.first
+            let version = try XCTUnwrap(released, "\(folder)/CHANGELOG.md has no released version heading")
+            XCTAssertTrue(message.contains("\(name) \(version)\n") || message.hasSuffix("\(name) \(version)"),
+                          "--version does not say \(name) \(version):\n\(message)")
         }
     }
 }

@@ -228,7 +228,7 @@ print("| shape | pass | loop ms/step | loop steps/s | loop peak MB | loop alloca
 print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|" + (compiledPeer ? "---:|---:|" : ""))
 let me = CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
     : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0]
-var missed: [String] = []
+var missed: [String] = [], compiledFailures: [String] = []
 for baseShape in peerShapes where options.filter.map({ baseShape.label.contains($0) }) ?? true {
     for pass in options.passes {
         var shape = baseShape
@@ -272,7 +272,14 @@ for baseShape in peerShapes where options.filter.map({ baseShape.label.contains(
               + "| \(text(peerMS, 2)) | \(text(peerMS.map { 1000 / $0 })) | \(text(number(peer, "peak_mb"), 0)) | \(ratio.map { text($0, 2) + "×" } ?? "—") | \(verdict) |"
               + (compiledPeer ? " \(text(number(compiled, "ms_per_step"), 2)) | \(compiledRatio.map { text($0, 2) + "×" } ?? "—") |" : ""))
         if mine == nil { missed.append("\(pass.rawValue) \(shape.label): loop's measurement failed") }
+        if peerAvailable && peer == nil { missed.append("\(pass.rawValue) \(shape.label): PyTorch's measurement failed") }
+        if compiledPeer && compiled == nil { compiledFailures.append("\(pass.rawValue) \(shape.label)") }
     }
+}
+if !compiledFailures.isEmpty {
+    print("")
+    print("The compiled peer failed (does the peer script take --compile, and is a C++ compiler installed?) at:\n"
+          + compiledFailures.map { "- " + $0 }.joined(separator: "\n"))
 }
 if peerAvailable {
     print("")

@@ -29,13 +29,8 @@ extension Tensor {
                                 out.pointer)
         let inputs = residual.map { [x, weight, bias, $0] } ?? [x, weight, bias]
         return out.recording("linear", inputs) { g in
-            // Through the activation first: dPre = g · act′(pre).
-            var dPre = g
-            if let derivative {
-                dPre = Tensor(uninitialized: shape)
-                let dense = Shape.strides(shape)
-                Backends.current.binary(.mul, g.pointer, strides: dense, derivative.pointer, strides: dense, dPre.pointer, shape: shape)
-            }
+            // Through the activation first: dPre = g · act′(pre) (backward runs without recording).
+            let dPre = derivative.map { g * $0 } ?? g
             let flatG = dPre.reshaped([rows, n])
             let dx: Tensor? = x.requiresGrad ? matmul(flatG, weight, transposeB: true).reshaped(x.shape) : nil
             let dw: Tensor? = weight.requiresGrad ? weightGradient(x.reshaped([rows, k]), flatG, weight) : nil

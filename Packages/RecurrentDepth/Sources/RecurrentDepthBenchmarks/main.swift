@@ -139,10 +139,10 @@ func measure(_ s: Shape, pass: Pass, options: Options) throws {
     func step() throws {
         switch pass {
         case .training:
-            let loss = Tensor.crossEntropy(try model.monitoredLogits(input, recurrence: s.r, gradientSteps: options.gradientSteps),
-                                           targets: targets, labelSmoothing: 0.1)
+            // As the trainer computes it: the batch in slices, one per core.
             optimizer.zeroGrad()
-            loss.backward()
+            _ = try model.addLossGradient(input, labels: targets, recurrence: s.r, labelSmoothing: 0.1,
+                                          gradientSteps: options.gradientSteps)
             optimizer.step()
         case .evaluation:
             _ = try withoutGrad { try model.monitoredLogits(input, recurrence: s.r).argmax(axis: -1) }

@@ -38,7 +38,8 @@ public struct TrainingProgress {
 ///     checkpoints/latest             the newest checkpoint (what --resume reads)
 ///     checkpoints/stage-K, epoch-N, final
 ///
-/// Each step: forward → loss → zero grads → backward → clip → AdamW at the scheduled rate.
+/// Each step: zero grads → forward, loss and backward (the batch in `BatchShards.default` slices,
+/// one per core) → clip → AdamW at the scheduled rate.
 public final class Trainer {
     public static let stateFile = "trainer_state.json"
     public static let optimizerFile = "optimizer.safetensors"
@@ -172,16 +173,13 @@ public final class Trainer {
         let input = ModelInput(batch, predictionPosition: config.predictionPosition)
         let context = RecurrenceContext(step: state.step, stage: state.stage, hops: batch.hops.map(Int.init))
         let r = schedule.recurrence(for: context, generator: &state.scheduleGenerator)
-        let logits = try model.monitoredLogits(input, recurrence: r, dropout: dropout.isIdentity ? nil : dropout,
-                                               gradientSteps: config.gradientSteps)
-        let loss = Tensor.crossEntropy(logits, targets: IDTensor(shape: [batch.size], ids: batch.labels),
-                                       labelSmoothing: config.labelSmoothing)
-        let value = loss.item
+        optimizer.zeroGrad()
+        let value = try model.addLossGradient(input, labels: IDTensor(shape: [batch.size], ids: batch.labels), recurrence: r,
+                                              labelSmoothing: config.labelSmoothing, dropout: dropout.isIdentity ? nil : dropout,
+                                              gradientSteps: config.gradientSteps)
         guard value.isFinite else {
             throw RecurrentDepthError.nonFiniteLoss(step: state.step, loss: value, lastCheckpoint: lastCheckpoint)
         }
-        optimizer.zeroGrad()
-        loss.backward()
         if let maxNorm = config.clipNorm { _ = clipGradientNorm(model.parameters, maxNorm: maxNorm) }
         let lr = learningRateSchedule.learningRate(at: state.stageStep)
         optimizer.learningRate = lr

@@ -13,15 +13,18 @@ final class GradNode {
 }
 
 /// Whether ops record history. Off inside `withoutGrad` and while `backward()` runs.
+///
+/// Per thread: data-parallel training runs one slice of a batch on each core, and one core's
+/// backward must not stop the other's forward from recording. A new thread starts enabled.
 public enum GradMode {
-    nonisolated(unsafe) public private(set) static var isEnabled = true
+    // Set (to any non-nil value) on threads where recording is off.
+    private static let disabled = ThreadLocalSlot()
+
+    public static var isEnabled: Bool { disabled.value == nil }
 
     /// Runs `body` without recording history (inference, optimizer updates).
     public static func withoutGrad<R>(_ body: () throws -> R) rethrows -> R {
-        let saved = isEnabled
-        isEnabled = false
-        defer { isEnabled = saved }
-        return try body()
+        try disabled.with(UnsafeMutableRawPointer(bitPattern: 1), body)
     }
 }
 
@@ -50,21 +53,35 @@ extension Tensor {
     /// added to its `grad` (seeded with ones, or with `gradient` for a non-scalar output). A
     /// tensor used several times receives the sum of all its uses. The recorded graph is released.
     public func backward(_ gradient: Tensor? = nil) {
+        propagate(gradient, into: LeafGradients(intoLeaves: true))
+    }
+
+    /// d(self)/d(leaf) for each of `leaves` (nil where self does not depend on it), scaled by
+    /// `gradient` as in `backward`, without reading or changing any `grad` (PyTorch's
+    /// `torch.autograd.grad`): graphs built on different threads over the same parameters can
+    /// run their backward passes side by side. A result may be shared by several leaves: read
+    /// it, do not change it in place. The recorded graph is released.
+    public func gradients(for leaves: [Tensor], _ gradient: Tensor? = nil) -> [Tensor?] {
+        let found = LeafGradients(intoLeaves: false)
+        propagate(gradient, into: found)
+        return leaves.map { found.gradient(of: $0) }
+    }
+
+    /// The backward pass: hands each leaf that requires a gradient its complete gradient.
+    private func propagate(_ gradient: Tensor?, into leaves: LeafGradients) {
         precondition(requiresGrad, "backward: this tensor does not require a gradient (no input had requiresGrad, or it was computed in withoutGrad)")
         if let gradient {
             precondition(gradient.shape == shape, "backward: gradient shape \(gradient.shape) does not match tensor shape \(shape)")
         } else {
             precondition(count == 1, "backward: a tensor of shape \(shape) needs an explicit gradient")
         }
-        GradMode.withoutGrad {
+        GradMode.withoutGrad { leaves.run {
             let order = topologicalOrder()
             var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): gradient?.copy() ?? Tensor.ones(shape)]
             for tensor in order.reversed() {
                 guard let g = grads.removeValue(forKey: ObjectIdentifier(tensor)) else { continue }
                 guard let node = tensor.gradNode else {
-                    // The leaf owns its grad (later backward calls add into it), so it never keeps a tensor
-                    // that another gradient may share.
-                    if let existing = tensor.grad { existing.addInPlace(g) } else { tensor.grad = g.copy() }
+                    leaves.deliver(tensor, g)
                     continue
                 }
                 let inputGrads = node.backward(g)
@@ -78,7 +95,7 @@ extension Tensor {
                 }
                 tensor.gradNode = nil
             }
-        }
+        } }
     }
 
     /// Tensors reachable from self through recorded history, inputs before the results using them.

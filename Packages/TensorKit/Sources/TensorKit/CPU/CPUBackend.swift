@@ -18,7 +18,7 @@ public final class CPUBackend: Backend {
     /// `grain` work per piece; piece boundaries are multiples of `align` so vector loops stay whole.
     @inline(__always)
     func parallelRanges(_ total: Int, grain: Int, align: Int = 1, _ body: (Range<Int>) -> Void) {
-        let threads = threadCount
+        let threads = pool?.availableThreads ?? 1
         guard let pool, threads > 1, total >= 2 * grain else {
             if total > 0 { body(0..<total) }
             return

@@ -84,7 +84,7 @@ public enum GEMM {
             return
         }
         let work = m &* n &* k
-        let threads = pool?.threadCount ?? 1
+        let threads = pool?.availableThreads ?? 1
         let first = Problem(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                             b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         // One matrix of the batch on the calling thread: unpacked while that is cheaper.
@@ -484,7 +484,7 @@ extension GEMM {
             macro(q, kc: depthBlock(q.k), rows: 0..<q.m, cols: 0..<q.n, w)
             checkIn(w)
         }
-        if let pool, pool.threadCount > 1 {
+        if let pool, pool.availableThreads > 1 {
             pool.parallelFor(2) { $0 == 0 ? run(first) : run(second) }
         } else {
             run(first)
@@ -519,7 +519,7 @@ extension GEMM {
         let nPanels = (p.n &+ nr &- 1) / nr
         // Split the wider side of C: each task then packs all of the smaller operand.
         let splitN = nPanels &* nr >= mPanels &* mr
-        var tasks = pool?.threadCount ?? 1
+        var tasks = pool?.availableThreads ?? 1
         if p.m &* p.n &* p.k < parallelWorkLimit { tasks = 1 }
         let nPadded = nPanels &* nr
         let shareB = tasks > 1 && mPanels >= 2 &* tasks && p.k &* nPadded <= sharedPackLimit

@@ -38,6 +38,11 @@ public final class ThreadPool: @unchecked Sendable {
     /// Threads that run a job, the caller included.
     public var threadCount: Int { core.workerCount + 1 }
 
+    /// Threads a job started now would run on: 1 while the pool is busy, when a call (from
+    /// inside a job, or from another thread during one) runs serially. Work split for many
+    /// threads can then skip the splitting. A hint: a job may start or end right after.
+    public var availableThreads: Int { core.isBusy ? 1 : threadCount }
+
     private let core: ThreadPoolCore
 
     public init(threads: Int) {
@@ -95,6 +100,8 @@ private final class ThreadPoolCore: @unchecked Sendable {
             pthread_detach(tid)
         }
     }
+
+    var isBusy: Bool { busy.load(ordering: .relaxed) }
 
     func stop() {
         stopping.store(true, ordering: .sequentiallyConsistent)

@@ -40,19 +40,20 @@ extension Tensor {
         }
     }
 
-    /// dW = xᵀ·g for the backward pass above. A leaf weight that already holds a gradient (a layer
-    /// re-applied at every recurrence step) gets the product added straight into it, in the GEMM's
-    /// own pass over dW (β = 1), instead of a fresh product, a sum and a copy — three passes over
-    /// a d²-sized matrix per use. Returns nil then: the weight's gradient is already complete.
+    /// dW = xᵀ·g for the backward pass above. A leaf weight that already holds a gradient in this
+    /// pass (a layer re-applied at every recurrence step) gets the product added straight into
+    /// it, in the GEMM's own pass over dW (β = 1), instead of a fresh product, a sum and a copy —
+    /// three passes over a d²-sized matrix per use. Returns nil then: the weight's gradient is
+    /// already complete.
     private static func weightGradient(_ x: Tensor, _ g: Tensor, _ weight: Tensor) -> Tensor? {
-        guard weight.isLeaf else { return matmul(x, g, transposeA: true) }
+        guard weight.isLeaf, let pass = LeafGradients.current else { return matmul(x, g, transposeA: true) }
         let (rows, k, n) = (x.shape[0], x.shape[1], g.shape[1])
-        if let existing = weight.grad {
+        if let existing = pass.existing(weight) {
             Backends.current.gemm(transA: true, transB: false, m: k, n: n, k: rows, alpha: 1, a: x.pointer, lda: k,
                                   b: g.pointer, ldb: n, beta: 1, c: existing.pointer, ldc: n)
         } else {
             // A fresh product that nothing else holds: the leaf can own it without a copy.
-            weight.grad = matmul(x, g, transposeA: true)
+            pass.start(weight, matmul(x, g, transposeA: true))
         }
         return nil
     }

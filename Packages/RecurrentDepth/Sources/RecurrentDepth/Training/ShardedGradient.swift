@@ -1,0 +1,77 @@
+import TensorKit
+
+/// How many slices a training batch is cut into: each slice runs forward and backward on its own
+/// core, and the batch's gradient is the sum of theirs.
+///
+/// Fixed, not the thread count, so that a run computes the same bits on 1 core or on many (the
+/// slices then run one after the other). Two, for the 2-core machines this is built on: a core
+/// that owns a whole slice never waits for the other inside a layer, where splitting every
+/// product over both cores made each core wait at hundreds of joins per step.
+public enum BatchShards {
+    public static let `default` = 2
+}
+
+extension ModelInput {
+    /// Examples `range` of the batch.
+    public func examples(_ range: Range<Int>) -> ModelInput {
+        let t = length
+        return ModelInput(ids: IDTensor(shape: [range.count, t], ids: Array(ids.ids[range.lowerBound * t..<range.upperBound * t])),
+                          mask: mask.sliced(axis: 0, range), positions: Array(positions[range]))
+    }
+}
+
+extension RecurrentGPT2 {
+    /// The training loss — mean cross-entropy of `labels` at the monitored positions after
+    /// `recurrence` steps — with its gradient added to every parameter's `grad`, as
+    /// `loss.backward()` would, computed in `shards` contiguous slices of the batch side by side
+    /// on `pool` and summed in slice order. Returns the loss.
+    ///
+    /// Each slice's loss is weighted by its share of the batch, so the sum is the batch mean. With
+    /// dropout, each slice draws its masks from its own generator, forked from `dropout`'s in
+    /// slice order (so `dropout.generator` advances by one draw per slice).
+    public func addLossGradient(_ input: ModelInput, labels: IDTensor, recurrence: Int, labelSmoothing: Float = 0,
+                                dropout: Dropout? = nil, gradientSteps: Int? = nil, shards: Int = BatchShards.default,
+                                pool: ThreadPool? = .shared) throws -> Float {
+        let batch = input.batchSize
+        precondition(labels.shape == [batch], "addLossGradient: labels \(labels.shape) do not match a batch of \(batch)")
+        // Checked whole, so an error names the example's place in the batch, not in a slice.
+        try validate(input)
+        let count = max(1, min(shards, batch))
+        let bounds = (0...count).map { $0 * batch / count }
+        let dropouts = (0..<count).map { _ in
+            dropout.map { Dropout(embedding: $0.embedding, attention: $0.attention, residual: $0.residual, generator: $0.generator.fork()) }
+        }
+        let parameters = self.parameters
+        var slices = [Result<(loss: Float, gradients: [Tensor?]), Error>?](repeating: nil, count: count)
+        slices.withUnsafeMutableBufferPointer { out in
+            let run = { (s: Int) in
+                out[s] = Result {
+                    let range = bounds[s]..<bounds[s + 1]
+                    let logits = try self.monitoredLogits(input.examples(range), recurrence: recurrence, dropout: dropouts[s],
+                                                          gradientSteps: gradientSteps)
+                    let loss = Tensor.crossEntropy(logits, targets: IDTensor(shape: [range.count], ids: Array(labels.ids[range])),
+                                                   labelSmoothing: labelSmoothing)
+                    let weight = Float(range.count) / Float(batch)
+                    return (loss.item * weight, loss.gradients(for: parameters, Tensor(scalar: weight)))
+                }
+            }
+            if let pool { pool.parallelFor(count, run) } else { (0..<count).forEach(run) }
+        }
+        let results = try slices.map { try $0!.get() }
+        let sum = { (i: Int) in
+            withoutGrad {
+                var total: Tensor?, owned = false
+                for result in results {
+                    guard let g = result.gradients[i] else { continue }
+                    if let sum = total { total = sum + g; owned = true } else { total = g }
+                }
+                guard let total else { return }
+                let p = parameters[i]
+                // A slice's gradient may be shared with another parameter's, so it is never kept as is.
+                if let existing = p.grad { existing.addInPlace(total) } else { p.grad = owned ? total : total.copy() }
+            }
+        }
+        if let pool { pool.parallelFor(parameters.count, sum) } else { parameters.indices.forEach(sum) }
+        return results.reduce(0) { $0 + $1.loss }
+    }
+}

@@ -1,0 +1,102 @@
+import XCTest
+import TensorKit
+@testable import RecurrentDepth
+
+/// `addLossGradient`: the batch's loss and gradient computed in slices, side by side, and summed.
+final class ShardedGradientTests: XCTestCase {
+    /// Against PyTorch's full-batch loss and gradients, for every way of slicing the fixtures'
+    /// 5 examples (uneven slices need each slice's loss weighted by its share of the batch).
+    func testSlicedGradientsMatchTheFixtures() throws {
+        for name in fixtureCases {
+            let c = try FixtureCase(name)
+            for shards in [1, 2, 3, 5, 8] {
+                let model = try Checkpoint.readModel(from: c.folder)
+                let loss = try model.addLossGradient(c.input, labels: c.targets, recurrence: c.recurrence, labelSmoothing: 0.1, shards: shards)
+                let expectedLoss = c.losses["loss_ls0.1"]!
+                XCTAssertEqual(Double(loss), expectedLoss, accuracy: 1e-5 * abs(expectedLoss), "\(name), \(shards) slices: loss")
+                for (key, p) in model.namedParameters {
+                    let expected = try c.expected.tensor("grad.\(key)")
+                    let scale = expected.scalars.map(abs).max() ?? 1
+                    assertClose(p.grad!, expected, rtol: 1e-3, atol: 1e-4 * scale, "\(name), \(shards) slices: grad.\(key)")
+                }
+            }
+        }
+    }
+
+    func batch(_ size: Int, vocab: Int = 30, length: Int = 6, seed: UInt64 = 11) -> (ModelInput, IDTensor) {
+        var g = RandomGenerator(seed: seed)
+        let ids = (0..<(size * length)).map { _ in Int32(1 + g.nextInt(below: vocab - 1)) }
+        // Some padding, so slices carry masks.
+        let lengths = (0..<size).map { _ in 2 + g.nextInt(below: length - 1) }
+        let mask = (0..<size).flatMap { b in (0..<length).map { Float($0 < lengths[b] ? 1 : 0) } }
+        let input = ModelInput(ids: IDTensor(shape: [size, length], ids: ids), mask: Tensor(shape: [size, length], scalars: mask),
+                               positions: lengths.map { $0 - 1 })
+        return (input, IDTensor(shape: [size], ids: (0..<size).map { _ in Int32(g.nextInt(below: vocab)) }))
+    }
+
+    /// The slices are fixed by the batch, not by the threads: one thread and two give the same bits,
+    /// with and without dropout.
+    func testOneThreadAndTwoGiveTheSameBits() throws {
+        let (input, labels) = batch(9)
+        for rate: Float in [0, 0.1] {
+            var results: [(Float, [[Float]], RandomGenerator)] = []
+            for pool in [nil, ThreadPool(threads: 2)] {
+                let model = try smallModel()
+                let dropout = rate > 0 ? Dropout(embedding: rate, attention: rate, residual: rate, generator: RandomGenerator(seed: 5)) : nil
+                let loss = try model.addLossGradient(input, labels: labels, recurrence: 3, labelSmoothing: 0.1, dropout: dropout, pool: pool)
+                results.append((loss, model.parameters.map { $0.grad!.scalars }, dropout?.generator ?? RandomGenerator(seed: 0)))
+            }
+            XCTAssertEqual(results[0].0, results[1].0, "dropout \(rate): loss")
+            XCTAssertEqual(results[0].1, results[1].1, "dropout \(rate): gradients")
+            XCTAssertEqual(results[0].2, results[1].2, "dropout \(rate): generator afterwards")
+        }
+    }
+
+    /// Without dropout the slices change only the rounding of the full-batch gradient.
+    func testSlicesSumToTheFullBatchGradient() throws {
+        let (input, labels) = batch(7)
+        let whole = try smallModel()
+        let loss = Tensor.crossEntropy(try whole.monitoredLogits(input, recurrence: 3), targets: labels, labelSmoothing: 0.1)
+        loss.backward()
+        let sliced = try smallModel()
+        let value = try sliced.addLossGradient(input, labels: labels, recurrence: 3, labelSmoothing: 0.1, shards: 2)
+        XCTAssertEqual(value, loss.item, accuracy: 1e-6 * abs(loss.item))
+        for ((key, a), b) in zip(whole.namedParameters, sliced.parameters) {
+            let scale = a.grad!.scalars.map(abs).max()!
+            XCTAssertGreaterThan(scale, 0, key)
+            assertClose(b.grad!, a.grad!, rtol: 1e-4, atol: 1e-6 * scale, "\(key)")
+        }
+        // Like backward, it adds into gradients already there.
+        let first = sliced.parameters.map { $0.grad!.scalars }
+        _ = try sliced.addLossGradient(input, labels: labels, recurrence: 3, labelSmoothing: 0.1, shards: 2)
+        for (p, g) in zip(sliced.parameters, first) {
+            assertClose(p.grad!, Tensor(shape: p.shape, scalars: g.map { 2 * $0 }), rtol: 1e-6, atol: 1e-9, "twice")
+        }
+    }
+
+    /// Each slice forks its own dropout generator, in slice order; a batch smaller than the slice
+    /// count gets one slice per example.
+    func testEachSliceForksTheDropoutGenerator() throws {
+        let model = try smallModel()
+        for (size, slices) in [(6, 2), (1, 1), (2, 2)] {
+            let (input, labels) = batch(size)
+            let dropout = Dropout(embedding: 0.1, attention: 0.1, residual: 0.1, generator: RandomGenerator(seed: 9))
+            var expected = dropout.generator
+            for _ in 0..<slices { _ = expected.next() }
+            _ = try model.addLossGradient(input, labels: labels, recurrence: 2, dropout: dropout, shards: 2)
+            XCTAssertEqual(dropout.generator, expected, "batch \(size)")
+            model.parameters.forEach { $0.zeroGrad() }
+        }
+    }
+
+    /// A bad id is reported at its place in the whole batch, not in a slice.
+    func testBadInputNamesTheExampleInTheBatch() throws {
+        let model = try smallModel()
+        var (input, labels) = batch(6)
+        input.ids.ids[5 * 6 + 1] = 99
+        XCTAssertThrowsError(try model.addLossGradient(input, labels: labels, recurrence: 2)) { error in
+            XCTAssertTrue("\(error)".contains("example 5"), "\(error)")
+        }
+        XCTAssertTrue(model.parameters.allSatisfy { $0.grad == nil }, "nothing was computed")
+    }
+}

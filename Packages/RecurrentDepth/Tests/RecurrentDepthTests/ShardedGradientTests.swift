@@ -89,6 +89,25 @@ final class ShardedGradientTests: XCTestCase {
         }
     }
 
+    /// After the first step, slices running side by side need no new tensor buffer: each takes
+    /// from its own pool partition, in the same order every step.
+    func testNoNewBuffersAfterTheFirstStep() throws {
+        let model = try smallModel(d: 32, heads: 4)
+        let (input, labels) = batch(64, length: 8)
+        let pool = ThreadPool(threads: 2)
+        let optimizer = AdamW(parameters: model.parameters)
+        var fresh: [Int] = []
+        for _ in 0..<12 {
+            let before = BufferPool.statistics.fresh
+            optimizer.zeroGrad()
+            _ = try model.addLossGradient(input, labels: labels, recurrence: 3, pool: pool)
+            optimizer.step()
+            fresh.append(BufferPool.statistics.fresh - before)
+        }
+        XCTAssertGreaterThan(fresh[0], 0)
+        XCTAssertEqual(Array(fresh.dropFirst()), Array(repeating: 0, count: 11), "new buffers per step: \(fresh)")
+    }
+
     /// A bad id is reported at its place in the whole batch, not in a slice.
     func testBadInputNamesTheExampleInTheBatch() throws {
         let model = try smallModel()

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import TensorKit
 
@@ -15,6 +16,26 @@ final class BufferPoolTests: XCTestCase {
         XCTAssertEqual(after.fresh - before.fresh, 0, "a freed buffer of the same size must be reused")
         XCTAssertGreaterThanOrEqual(after.reused - before.reused, 1)
         XCTAssertEqual(again.count, size)
+    }
+
+    /// A buffer goes back to the partition it was taken from, even when another thread frees it,
+    /// and is reused only there.
+    func testBuffersReturnToTheirPartition() {
+        let size = 98_767  // a size no other test uses
+        var made: Tensor? = BufferPool.withPartition(3) { Tensor(uninitialized: [size]) }
+        XCTAssertEqual(BufferPool.currentPartition, 0, "the scope restores the partition")
+        let freed = DispatchSemaphore(value: 0)
+        Thread { made = nil; freed.signal() }.start()   // freed on another thread, outside any partition
+        freed.wait()
+        XCTAssertNil(made)
+
+        var before = BufferPool.statistics
+        let elsewhere = Tensor(uninitialized: [size])
+        XCTAssertEqual(BufferPool.statistics.fresh - before.fresh, 1, "partition 0 must not take partition 3's buffer")
+        before = BufferPool.statistics
+        let back = BufferPool.withPartition(3) { Tensor(uninitialized: [size]) }
+        XCTAssertEqual(BufferPool.statistics.fresh - before.fresh, 0, "partition 3 gets its buffer back")
+        XCTAssertEqual(back.count + elsewhere.count, 2 * size)
     }
 
     func testZerosAreZeroOnAReusedBuffer() {

@@ -45,7 +45,8 @@ extension RecurrentGPT2 {
         var slices = [Result<(loss: Float, gradients: [Tensor?]), Error>?](repeating: nil, count: count)
         slices.withUnsafeMutableBufferPointer { out in
             let run = { (s: Int) in
-                out[s] = Result {
+                // Each slice's buffers come from a pool partition of its own (see `BufferPool`).
+                out[s] = Result { try BufferPool.withPartition(s + 1) {
                     let range = bounds[s]..<bounds[s + 1]
                     let logits = try self.monitoredLogits(input.examples(range), recurrence: recurrence, dropout: dropouts[s],
                                                           gradientSteps: gradientSteps)
@@ -53,7 +54,7 @@ extension RecurrentGPT2 {
                                                    labelSmoothing: labelSmoothing)
                     let weight = Float(range.count) / Float(batch)
                     return (loss.item * weight, loss.gradients(for: parameters, Tensor(scalar: weight)))
-                }
+                } }
             }
             if let pool { pool.parallelFor(count, run) } else { (0..<count).forEach(run) }
         }

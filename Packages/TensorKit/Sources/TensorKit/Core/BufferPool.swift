@@ -4,6 +4,12 @@ import Synchronization
 /// sizes every time, so after the first step no buffer is new. Without it every op's output is a
 /// fresh `malloc`, and glibc returns large blocks to the OS, so each step paid page faults and
 /// zero-filling (~10% of a step). At most `limit` bytes are kept; beyond that buffers are freed.
+///
+/// Work running on several threads at once (data-parallel slices of a batch) takes buffers from
+/// partitions of its own (`withPartition`): a buffer goes back to the partition it came from,
+/// whichever thread frees it. Each partition then sees the same sequence of requests every step,
+/// so no new buffer is needed after the first; one shared list would see the two threads' requests
+/// interleave differently each step and keep growing for several steps.
 public enum BufferPool {
     /// Counts since the process started (or the last `resetStatistics()`).
     public struct Statistics: Sendable, Equatable {
@@ -14,8 +20,13 @@ public enum BufferPool {
         public var freshBytes = 0
     }
 
+    struct Key: Hashable {
+        var partition: Int
+        var bytes: Int
+    }
+
     struct State {
-        var free: [Int: [UnsafeMutableRawPointer]] = [:]
+        var free: [Key: [UnsafeMutableRawPointer]] = [:]
         var cachedBytes = 0
         var limit = 2 << 30
         var statistics = Statistics()
@@ -46,16 +57,28 @@ public enum BufferPool {
     }
 
     static func trim(_ s: inout State) {
-        while s.cachedBytes > s.limit, let size = s.free.first(where: { !$0.value.isEmpty })?.key {
-            s.free[size]!.removeLast().deallocate()
-            s.cachedBytes -= size
+        while s.cachedBytes > s.limit, let key = s.free.first(where: { !$0.value.isEmpty })?.key {
+            s.free[key]!.removeLast().deallocate()
+            s.cachedBytes -= key.bytes
         }
     }
 
-    /// A 64-byte-aligned buffer of `bytes` bytes, contents undefined.
-    static func take(bytes: Int) -> UnsafeMutableRawPointer {
+    // The partition buffers are taken from on this thread, as its raw value (nil: partition 0).
+    private static let partitionSlot = ThreadLocalSlot()
+
+    /// The partition this thread takes buffers from (0 unless inside `withPartition`).
+    public static var currentPartition: Int { Int(bitPattern: partitionSlot.value) }
+
+    /// Runs `body` with this thread's new buffers taken from (and later returned to) `partition`.
+    public static func withPartition<R>(_ partition: Int, _ body: () throws -> R) rethrows -> R {
+        try partitionSlot.with(UnsafeMutableRawPointer(bitPattern: partition), body)
+    }
+
+    /// A 64-byte-aligned buffer of `bytes` bytes from this thread's partition, contents undefined.
+    static func take(bytes: Int, partition: Int) -> UnsafeMutableRawPointer {
+        let key = Key(partition: partition, bytes: bytes)
         let reused: UnsafeMutableRawPointer? = state.withLock { s in
-            guard let p = s.free[bytes]?.popLast() else {
+            guard let p = s.free[key]?.popLast() else {
                 s.statistics.fresh += 1
                 s.statistics.freshBytes += bytes
                 return nil
@@ -67,11 +90,11 @@ public enum BufferPool {
         return reused ?? UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
     }
 
-    /// Returns a buffer from `take(bytes:)`.
-    static func give(_ pointer: UnsafeMutableRawPointer, bytes: Int) {
+    /// Returns a buffer from `take(bytes:partition:)` to its partition.
+    static func give(_ pointer: UnsafeMutableRawPointer, bytes: Int, partition: Int) {
         let kept = state.withLock { s in
             guard s.cachedBytes + bytes <= s.limit else { return false }
-            s.free[bytes, default: []].append(pointer)
+            s.free[Key(partition: partition, bytes: bytes), default: []].append(pointer)
             s.cachedBytes += bytes
             return true
         }

@@ -4,6 +4,8 @@
 public final class TensorStorage {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
+    // The `BufferPool` partition the buffer came from and goes back to.
+    private let partition: Int
 
     /// Zero-filled storage for `count` floats.
     public convenience init(count: Int) {
@@ -15,9 +17,12 @@ public final class TensorStorage {
     public init(uninitializedCount count: Int) {
         precondition(count >= 0, "TensorStorage: negative element count \(count)")
         self.count = count
-        let raw = BufferPool.take(bytes: max(count, 1) * MemoryLayout<Float>.stride)
+        partition = BufferPool.currentPartition
+        let raw = BufferPool.take(bytes: max(count, 1) * MemoryLayout<Float>.stride, partition: partition)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
-    deinit { BufferPool.give(UnsafeMutableRawPointer(pointer), bytes: max(count, 1) * MemoryLayout<Float>.stride) }
+    deinit {
+        BufferPool.give(UnsafeMutableRawPointer(pointer), bytes: max(count, 1) * MemoryLayout<Float>.stride, partition: partition)
+    }
 }

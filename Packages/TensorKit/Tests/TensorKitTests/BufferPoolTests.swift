@@ -22,12 +22,14 @@ final class BufferPoolTests: XCTestCase {
     /// and is reused only there.
     func testBuffersReturnToTheirPartition() {
         let size = 98_767  // a size no other test uses
-        var made: Tensor? = BufferPool.withPartition(3) { Tensor(uninitialized: [size]) }
+        final class Holder: @unchecked Sendable { var tensor: Tensor? }
+        let made = Holder()
+        made.tensor = BufferPool.withPartition(3) { Tensor(uninitialized: [size]) }
         XCTAssertEqual(BufferPool.currentPartition, 0, "the scope restores the partition")
         let freed = DispatchSemaphore(value: 0)
-        Thread { made = nil; freed.signal() }.start()   // freed on another thread, outside any partition
+        Thread { made.tensor = nil; freed.signal() }.start()   // freed on another thread, outside any partition
         freed.wait()
-        XCTAssertNil(made)
+        XCTAssertNil(made.tensor)
 
         var before = BufferPool.statistics
         let elsewhere = Tensor(uninitialized: [size])

@@ -108,6 +108,15 @@ final class ShardedGradientTests: XCTestCase {
         XCTAssertEqual(Array(fresh.dropFirst()), Array(repeating: 0, count: 11), "new buffers per step: \(fresh)")
     }
 
+    /// Slices run on the current backend's threads: none for a single-threaded or reference backend.
+    func testSlicesUseTheCurrentBackendsThreads() {
+        XCTAssertTrue(BatchShards.pool === CPUBackend.shared.pool)
+        let four = CPUBackend(threads: 4)
+        withBackend(four) { XCTAssertTrue(BatchShards.pool === four.pool) }
+        withBackend(CPUBackend(threads: 1)) { XCTAssertNil(BatchShards.pool) }
+        withBackend(ReferenceBackend()) { XCTAssertNil(BatchShards.pool) }
+    }
+
     /// A bad id is reported at its place in the whole batch, not in a slice.
     func testBadInputNamesTheExampleInTheBatch() throws {
         let model = try smallModel()

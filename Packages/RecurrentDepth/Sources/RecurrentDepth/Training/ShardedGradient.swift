@@ -9,6 +9,11 @@ import TensorKit
 /// product over both cores made each core wait at hundreds of joins per step.
 public enum BatchShards {
     public static let `default` = 2
+
+    /// Where the slices run by default: the current backend's threads, so that a backend limited
+    /// to one thread (`CPUBackend(threads: 1)`, `loop train --backend cpu:threads=1`) or one
+    /// without a pool (`ReferenceBackend`) runs them one after the other.
+    public static var pool: ThreadPool? { (Backends.current as? CPUBackend)?.pool }
 }
 
 extension ModelInput {
@@ -24,14 +29,14 @@ extension RecurrentGPT2 {
     /// The training loss — mean cross-entropy of `labels` at the monitored positions after
     /// `recurrence` steps — with its gradient added to every parameter's `grad`, as
     /// `loss.backward()` would, computed in `shards` contiguous slices of the batch side by side
-    /// on `pool` and summed in slice order. Returns the loss.
+    /// on `pool` (by default the current backend's) and summed in slice order. Returns the loss.
     ///
     /// Each slice's loss is weighted by its share of the batch, so the sum is the batch mean. With
     /// dropout, each slice draws its masks from its own generator, forked from `dropout`'s in
     /// slice order (so `dropout.generator` advances by one draw per slice).
     public func addLossGradient(_ input: ModelInput, labels: IDTensor, recurrence: Int, labelSmoothing: Float = 0,
                                 dropout: Dropout? = nil, gradientSteps: Int? = nil, shards: Int = BatchShards.default,
-                                pool: ThreadPool? = .shared) throws -> Float {
+                                pool: ThreadPool? = BatchShards.pool) throws -> Float {
         let batch = input.batchSize
         precondition(labels.shape == [batch], "addLossGradient: labels \(labels.shape) do not match a batch of \(batch)")
         // Checked whole, so an error names the example's place in the batch, not in a slice.

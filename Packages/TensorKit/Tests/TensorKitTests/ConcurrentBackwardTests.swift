@@ -36,6 +36,17 @@ final class ConcurrentBackwardTests: XCTestCase {
         assertClose(half[0]!.scalars, bias.grad!.scalars.map { $0 * 0.5 }, rtol: 1e-6, atol: 0, "seeded")
     }
 
+    /// Two leaves whose gradient is one tensor in the graph (an add hands both inputs the same
+    /// gradient) each get their own copy, which the caller may change in place.
+    func testEachGradientIsTheCallersOwn() {
+        let a = Tensor([1, 2, 3], requiresGrad: true), b = Tensor([4, 5, 6], requiresGrad: true)
+        let found = (a + b).gradients(for: [a, b], Tensor([1, 1, 1]))
+        XCTAssertFalse(found[0]! === found[1]!)
+        found[0]!.addInPlace(Tensor([10, 10, 10]))
+        XCTAssertEqual(found[1]!.scalars, [1, 1, 1])
+        XCTAssertEqual(found[0]!.scalars, [11, 11, 11])
+    }
+
     func testBackwardStillAccumulatesIntoExistingGrad() {
         let (weight, bias) = parameters()
         let x = randomTensor([5, 8], seed: 6), targets = IDTensor([0, 1, 2, 3, 4])

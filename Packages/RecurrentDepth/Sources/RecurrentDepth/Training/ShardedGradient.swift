@@ -64,18 +64,16 @@ extension RecurrentGPT2 {
             if let pool { pool.parallelFor(count, run) } else { (0..<count).forEach(run) }
         }
         let results = try slices.map { try $0!.get() }
+        // Into the first slice's gradient (its own, see `gradients(for:)`): no third copy of the weights' size.
         let sum = { (i: Int) in
-            withoutGrad {
-                var total: Tensor?, owned = false
-                for result in results {
-                    guard let g = result.gradients[i] else { continue }
-                    if let sum = total { total = sum + g; owned = true } else { total = g }
-                }
-                guard let total else { return }
-                let p = parameters[i]
-                // A slice's gradient may be shared with another parameter's, so it is never kept as is.
-                if let existing = p.grad { existing.addInPlace(total) } else { p.grad = owned ? total : total.copy() }
+            var total: Tensor?
+            for result in results {
+                guard let g = result.gradients[i] else { continue }
+                if let total { total.addInPlace(g) } else { total = g }
             }
+            guard let total else { return }
+            let p = parameters[i]
+            if let existing = p.grad { existing.addInPlace(total) } else { p.grad = total }
         }
         if let pool { pool.parallelFor(parameters.count, sum) } else { parameters.indices.forEach(sum) }
         return results.reduce(0) { $0 + $1.loss }

@@ -59,8 +59,8 @@ extension Tensor {
     /// d(self)/d(leaf) for each of `leaves` (nil where self does not depend on it), scaled by
     /// `gradient` as in `backward`, without reading or changing any `grad` (PyTorch's
     /// `torch.autograd.grad`): graphs built on different threads over the same parameters can
-    /// run their backward passes side by side. A result may be shared by several leaves: read
-    /// it, do not change it in place. The recorded graph is released.
+    /// run their backward passes side by side. Each result is the caller's own (nothing else
+    /// holds it; it may be changed in place). The recorded graph is released.
     public func gradients(for leaves: [Tensor], _ gradient: Tensor? = nil) -> [Tensor?] {
         let found = LeafGradients(intoLeaves: false)
         propagate(gradient, into: found)

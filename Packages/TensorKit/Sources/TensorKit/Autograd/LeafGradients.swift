@@ -18,15 +18,13 @@ final class LeafGradients {
         if table == nil { leaf.grad = owned } else { table![ObjectIdentifier(leaf)] = owned }
     }
 
-    /// Adds the gradient reaching `leaf` at the end of the pass (which another gradient may share).
+    /// Adds the gradient reaching `leaf` at the end of the pass (which another gradient may share,
+    /// so a first one is copied: every gradient the pass leaves behind is its holder's own).
     func deliver(_ leaf: Tensor, _ g: Tensor) {
         if let existing = existing(leaf) {
             existing.addInPlace(g)
-        } else if table == nil {
-            // The leaf keeps its grad across passes and adds into it, so it must own it.
-            leaf.grad = g.copy()
         } else {
-            table![ObjectIdentifier(leaf)] = g
+            start(leaf, g.copy())
         }
     }
 

@@ -15,6 +15,13 @@ public struct ModelInput {
 
     public var batchSize: Int { ids.shape[0] }
     public var length: Int { ids.shape[1] }
+
+    /// Examples `range` of the batch (a slice for data-parallel training).
+    public func examples(_ range: Range<Int>) -> ModelInput {
+        let t = length
+        return ModelInput(ids: IDTensor(shape: [range.count, t], ids: Array(ids.ids[range.lowerBound * t..<range.upperBound * t])),
+                          mask: mask.sliced(axis: 0, range), positions: Array(positions[range]))
+    }
 }
 
 /// Where the answer is read: the reference's `--pred_pos`.

@@ -16,15 +16,6 @@ public enum BatchShards {
     public static var pool: ThreadPool? { (Backends.current as? CPUBackend)?.pool }
 }
 
-extension ModelInput {
-    /// Examples `range` of the batch.
-    public func examples(_ range: Range<Int>) -> ModelInput {
-        let t = length
-        return ModelInput(ids: IDTensor(shape: [range.count, t], ids: Array(ids.ids[range.lowerBound * t..<range.upperBound * t])),
-                          mask: mask.sliced(axis: 0, range), positions: Array(positions[range]))
-    }
-}
-
 extension RecurrentGPT2 {
     /// The training loss — mean cross-entropy of `labels` at the monitored positions after
     /// `recurrence` steps — with its gradient added to every parameter's `grad`, as

@@ -98,9 +98,12 @@ let laneIndex16 = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
 }
 
 @_transparent func gelu8(_ x: F8) -> F8 {
-    let x2 = x * x
-    let minusTwoU = (-2 * ScalarMath.geluC) * x.addingProduct(ScalarMath.geluA * x2, x)
-    return x / (1 + exp8(minusTwoU))
+    x / onePlusExpMinusTwoU(x, x2: x * x)
+}
+
+/// 1 + e^{−2u}, the denominator GELU and GELU′ share.
+@_transparent func onePlusExpMinusTwoU(_ x: F8, x2: F8) -> F8 {
+    1 + exp8((-2 * ScalarMath.geluC) * x.addingProduct(ScalarMath.geluA * x2, x))
 }
 /// d/dx x·σ(2u) = σ + x·σ(1 − σ)·2u′, u′ = √(2/π)(1 + 3·0.044715x²).
 @_transparent func geluDerivative16(_ x: F16) -> F16 {
@@ -109,8 +112,7 @@ let laneIndex16 = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
 
 @_transparent func geluDerivative8(_ x: F8) -> F8 {
     let x2 = x * x
-    let minusTwoU = (-2 * ScalarMath.geluC) * x.addingProduct(ScalarMath.geluA * x2, x)
-    return geluDerivative8(x, x2: x2, sigma: 1 / (1 + exp8(minusTwoU)))
+    return geluDerivative8(x, x2: x2, sigma: 1 / onePlusExpMinusTwoU(x, x2: x2))
 }
 
 @_transparent func geluDerivative8(_ x: F8, x2: F8, sigma: F8) -> F8 {
@@ -127,7 +129,6 @@ let laneIndex16 = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
 
 @_transparent func geluWithDerivative8(_ x: F8) -> (value: F8, derivative: F8) {
     let x2 = x * x
-    let minusTwoU = (-2 * ScalarMath.geluC) * x.addingProduct(ScalarMath.geluA * x2, x)
-    let onePlusE = 1 + exp8(minusTwoU)
+    let onePlusE = onePlusExpMinusTwoU(x, x2: x2)
     return (x / onePlusE, geluDerivative8(x, x2: x2, sigma: 1 / onePlusE))
 }

@@ -27,8 +27,10 @@ let package = Package(
         .executable(name: "tensorkit-example", targets: ["TensorKitExample"]),
     ],
     targets: [
-        .target(name: "TensorKit", dependencies: ["TensorKitAVX512"], swiftSettings: fast),
-        .target(name: "TensorKitAVX512", swiftSettings: avx512),
+        .target(name: "TensorKit", dependencies: ["TensorKitAVX512", "TensorKitVectorMath"], swiftSettings: fast),
+        .target(name: "TensorKitAVX512", dependencies: ["TensorKitVectorMath"], swiftSettings: avx512),
+        // exp and GELU written once for any lane count, all inlined: each client compiles them for its own target.
+        .target(name: "TensorKitVectorMath", swiftSettings: fast),
         .executableTarget(name: "TensorKitBenchmarks", dependencies: ["TensorKit"], swiftSettings: fast),
         .executableTarget(name: "TensorKitExample", dependencies: ["TensorKit"], swiftSettings: fast),
         .testTarget(name: "TensorKitTests", dependencies: ["TensorKit"], swiftSettings: fast),

@@ -53,4 +53,34 @@ final class CPUFeaturesTests: XCTestCase {
             }
         }
     }
+
+    /// The AVX-512 path runs the linear layer's epilogue (bias, GELU keeping GELU′, residual) on 16
+    /// lanes, the AVX2 path on 8: bitwise the same outputs and derivatives, full and ragged column
+    /// tiles, biases large enough that GELU's exp hits both of its clamps.
+    func testAVX512EpilogueEqualsAVX2Epilogue() throws {
+        try XCTSkipUnless(CPUFeatures.hasAVX512F, "this processor has no AVX-512F: only the AVX2 kernel can run here")
+        let saved = GEMM.kernel
+        defer { GEMM.kernel = saved }
+        var rng = GEMMTests.Rng(state: 11)
+        for (m, n, k) in [(97, 64, 70), (40, 500, 33), (13, 35, 300)] {
+            let a = rng.floats(m * k), b = rng.floats(k * n), residual = rng.floats(m * n)
+            let bias = rng.floats(n).enumerated().map { $0.offset % 5 == 0 ? $0.element * 400 : $0.element }
+            for (gelu, withResidual) in [(true, false), (true, true), (false, true), (false, false)] {
+                var results: [[Float]] = []
+                for kernel in [GEMM.Kernel.avx2, .avx512] {
+                    GEMM.kernel = kernel
+                    var c = [Float](repeating: .nan, count: m * n), derivative = [Float](repeating: 0, count: m * n)
+                    derivative.withUnsafeMutableBufferPointer { kept in
+                        GEMM.sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &c, ldc: n,
+                                   bias: bias, activation: gelu ? .gelu : .identity, geluDerivative: gelu ? kept.baseAddress : nil,
+                                   residual: withResidual ? residual : nil, pool: GEMMTests.two)
+                    }
+                    XCTAssertFalse(c.contains { $0.isNaN }, "\(kernel) \(m)×\(n)×\(k)")
+                    results.append(c + derivative)
+                }
+                XCTAssertEqual(results[0].map(\.bitPattern), results[1].map(\.bitPattern),
+                               "\(m)×\(n)×\(k) gelu \(gelu) residual \(withResidual)")
+            }
+        }
+    }
 }

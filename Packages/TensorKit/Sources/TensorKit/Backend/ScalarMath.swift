@@ -1,10 +1,11 @@
 import Foundation
+import TensorKitVectorMath
 
 /// The scalar definitions of the unary ops and their derivatives, shared by both backends so the
 /// fast one differs from the reference only in how it loops, never in what it computes per element.
 enum ScalarMath {
-    static let geluC: Float = 0.7978845608028654   // √(2/π)
-    static let geluA: Float = 0.044715
+    static let geluC = GELUConstants.c
+    static let geluA = GELUConstants.a
 
     @inline(__always)
     static func apply(_ op: UnaryOp, _ x: Float) -> Float {

@@ -180,9 +180,9 @@ final class GEMMTests: XCTestCase {
         }
     }
 
-    /// Each kernel reading A's rows in place (n ≤ 512) sums each element in the same order as
-    /// over a packed A: bitwise-equal C for ragged row tiles, several k blocks, one task and two
-    /// sharing B, and the fused bias/GELU/residual epilogue.
+    /// Each kernel reading A in place (n ≤ 512; transposed A with lda ≤ 512) sums each element in
+    /// the same order as over a packed A: bitwise-equal C for ragged row tiles, several k blocks,
+    /// one task and two sharing B, and the fused bias/GELU/residual epilogue.
     func testAInPlaceMatchesPackedABitwise() {
         let saved = (GEMM.aInPlace, GEMM.kernel)
         defer { (GEMM.aInPlace, GEMM.kernel) = saved }
@@ -201,10 +201,12 @@ final class GEMMTests: XCTestCase {
             GEMM.aInPlace = false
             return (inPlace, body())
         }
-        for (m, n, k, transB) in [(301, 97, 300, true), (517, 67, 601, false), (1000, 9, 70, false),
-                                  (40, 500, 2050, true), (97, 130, 129, false)] {
-            let t = randomCase(&rng, m: m, n: n, k: k, transA: false, transB: transB, alpha: 0.75, beta: 0.5, pad: true)
-            let a = rng.floats(Self.storage(rows: m, ld: t.lda))
+        for (m, n, k, transA, transB) in [(301, 97, 300, false, true), (517, 67, 601, false, false), (1000, 9, 70, false, false),
+                                          (40, 500, 2050, false, true), (97, 130, 129, false, false),
+                                          (128, 384, 768, true, false), (97, 130, 700, true, false), (301, 64, 300, true, true),
+                                          (509, 40, 90, true, false)] {
+            let t = randomCase(&rng, m: m, n: n, k: k, transA: transA, transB: transB, alpha: 0.75, beta: 0.5, pad: true)
+            let a = rng.floats(Self.storage(rows: transA ? k : m, ld: t.lda))
             let b = rng.floats(Self.storage(rows: transB ? n : k, ld: t.ldb))
             let c0 = rng.floats(Self.storage(rows: m, ld: t.ldc))
             for pool in [Self.one, Self.two] {
@@ -216,7 +218,7 @@ final class GEMMTests: XCTestCase {
             let bias = rng.floats(n), residual = rng.floats(Self.storage(rows: m, ld: t.ldc))
             let (inPlace, packed) = both {
                 var c = c0, pre = [Float](repeating: 0, count: c0.count)
-                GEMM.sgemm(transA: false, transB: transB, m: m, n: n, k: k, a: a, lda: t.lda, b: b, ldb: t.ldb,
+                GEMM.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: t.lda, b: b, ldb: t.ldb,
                            c: &c, ldc: t.ldc, bias: bias, activation: .gelu, geluDerivative: &pre, residual: residual, pool: Self.two)
                 return c + pre
             }

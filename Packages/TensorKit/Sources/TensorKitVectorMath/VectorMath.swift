@@ -92,10 +92,11 @@ public func geluWithDerivative<V: FloatVector>(_ x: V) -> (value: V, derivative:
 }
 
 /// What a linear layer does to one vector of its output after the bias: GELU (keeping GELU′ at
-/// `derivative` when given), then the residual at `residual` added.
+/// `derivative` when given), times the vector at `multiplier`, plus the one at `residual` (each
+/// only when given).
 @_transparent
 public func linearEpilogue<V: FloatVector>(_ preActivation: V, gelu: Bool, derivative: UnsafeMutablePointer<Float>?,
-                                    residual: UnsafePointer<Float>?) -> V {
+                                           multiplier: UnsafePointer<Float>?, residual: UnsafePointer<Float>?) -> V {
     var y = preActivation
     if gelu {
         if let derivative {
@@ -106,6 +107,7 @@ public func linearEpilogue<V: FloatVector>(_ preActivation: V, gelu: Bool, deriv
             y = y / geluDenominator(y, x2: y * y)
         }
     }
+    if let multiplier { y = y * UnsafeRawPointer(multiplier).loadUnaligned(as: V.self) }
     if let residual { y = UnsafeRawPointer(residual).loadUnaligned(as: V.self) + y }
     return y
 }

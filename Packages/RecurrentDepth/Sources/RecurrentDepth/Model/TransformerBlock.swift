@@ -69,8 +69,18 @@ public struct TransformerBlock {
             residual = h.reshaped([b * t, d]).gatherRows(rows).reshaped([b, 1, d])
         }
         let afterAttention = branch(attentionProjection, attended, addingTo: residual, dropout: dropout)
-        let hidden = feedForward(ln2(afterAttention), activation: .gelu)
-        return branch(feedForwardProjection, hidden, addingTo: afterAttention, dropout: dropout)
+        return feedForwardBranch(ln2(afterAttention), addingTo: afterAttention, dropout: dropout)
+    }
+
+    /// `residual + dropout(mlp.c_proj(gelu(mlp.c_fc(x))))` as one op (`Tensor.feedForward`), the
+    /// residual added in its last pass when there is no residual dropout.
+    private func feedForwardBranch(_ x: Tensor, addingTo residual: Tensor, dropout: Dropout?) -> Tensor {
+        func mlp(_ residual: Tensor?) -> Tensor {
+            Tensor.feedForward(x, hiddenWeight: feedForward.weight, hiddenBias: feedForward.bias,
+                               outputWeight: feedForwardProjection.weight, outputBias: feedForwardProjection.bias, residual: residual)
+        }
+        guard let dropout, dropout.residual > 0 else { return mlp(residual) }
+        return residual + Dropout.apply(dropout, \.residual, to: mlp(nil))
     }
 
     /// `residual + dropout(projection(x))`; without residual dropout the addition happens in the

@@ -28,6 +28,13 @@ public protocol Backend: AnyObject {
                 bias: UnsafePointer<Float>, activation: Activation, geluDerivative: UnsafeMutablePointer<Float>?,
                 residual: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>)
 
+    /// out[m×n] = (a · bᵀ) ⊙ multiplier, a `[m, k]`, b `[n, k]`, multiplier `[m, n]`: a linear
+    /// layer's input gradient carried on through an element-wise derivative (the GELU′ its producer
+    /// kept) in the product's own pass. (A default composes gemm and binary; CPUBackend multiplies
+    /// in the GEMM's epilogue.)
+    func matmulMultiplied(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, bTransposed b: UnsafePointer<Float>,
+                          multiplier: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>)
+
     /// `batch` independent gemms at element strides `strideA`, `strideB`, `strideC`.
     func gemmBatched(batch: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                      a: UnsafePointer<Float>, lda: Int, strideA: Int,
@@ -175,6 +182,12 @@ extension Backend {
             unary(.gelu, out, out, count: m * n)
         }
         if let residual { binary(.add, residual, strides: [n, 1], out, strides: [n, 1], out, shape: [m, n]) }
+    }
+
+    public func matmulMultiplied(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, bTransposed b: UnsafePointer<Float>,
+                                 multiplier: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+        gemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: k, beta: 0, c: out, ldc: n)
+        binary(.mul, out, strides: [n, 1], multiplier, strides: [n, 1], out, shape: [m, n])
     }
 }
 

@@ -47,6 +47,12 @@ public final class CPUBackend: Backend {
                    pool: pool)
     }
 
+    public func matmulMultiplied(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, bTransposed b: UnsafePointer<Float>,
+                                 multiplier: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+        GEMM.sgemm(transA: false, transB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, c: out, ldc: n, bias: nil,
+                   activation: .identity, geluDerivative: nil, multiplier: multiplier, pool: pool)
+    }
+
     public func gemmBatched(batch: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                             a: UnsafePointer<Float>, lda: Int, strideA: Int,
                             b: UnsafePointer<Float>, ldb: Int, strideB: Int,

@@ -31,13 +31,22 @@ extension Tensor {
         return out.recording("linear", inputs) { g in
             // Through the activation first: dPre = g · act′(pre) (backward runs without recording).
             let dPre = derivative.map { g * $0 } ?? g
-            let flatG = dPre.reshaped([rows, n])
-            let dx: Tensor? = x.requiresGrad ? matmul(flatG, weight, transposeB: true).reshaped(x.shape) : nil
-            let dw: Tensor? = weight.requiresGrad ? weightGradient(x.reshaped([rows, k]), flatG, weight) : nil
-            let db: Tensor? = bias.requiresGrad ? flatG.summed(toShape: [n]) : nil
+            let (dx, dw, db) = linearGradients(x, weight: weight, bias: bias, outputGradient: dPre.reshaped([rows, n]))
             // The residual passes its gradient through unchanged.
             return [dx, dw, db, g]
         }
+    }
+
+    /// The gradients of `x · weight + bias` (x `[..., k]`) given the gradient of that sum as
+    /// `[rows, n]`: nil for an input that needs none, and for a weight whose gradient went
+    /// straight into the running pass's sum (see `weightGradient`).
+    static func linearGradients(_ x: Tensor, weight: Tensor, bias: Tensor,
+                                outputGradient g: Tensor) -> (dx: Tensor?, dw: Tensor?, db: Tensor?) {
+        let (rows, n) = (g.shape[0], g.shape[1])
+        let dx: Tensor? = x.requiresGrad ? matmul(g, weight, transposeB: true).reshaped(x.shape) : nil
+        let dw: Tensor? = weight.requiresGrad ? weightGradient(x.reshaped([rows, x.count / Swift.max(rows, 1)]), g, weight) : nil
+        let db: Tensor? = bias.requiresGrad ? g.summed(toShape: [n]) : nil
+        return (dx, dw, db)
     }
 
     /// dW = xᵀ·g for the backward pass above. A leaf weight that already holds a gradient in this
@@ -45,7 +54,7 @@ extension Tensor {
     /// it, in the GEMM's own pass over dW (β = 1), instead of a fresh product, a sum and a copy —
     /// three passes over a d²-sized matrix per use. Returns nil then: the weight's gradient is
     /// already complete.
-    private static func weightGradient(_ x: Tensor, _ g: Tensor, _ weight: Tensor) -> Tensor? {
+    static func weightGradient(_ x: Tensor, _ g: Tensor, _ weight: Tensor) -> Tensor? {
         guard weight.isLeaf, let pass = LeafGradients.current else { return matmul(x, g, transposeA: true) }
         let (rows, k, n) = (x.shape[0], x.shape[1], g.shape[1])
         if let existing = pass.existing(weight) {

@@ -25,6 +25,8 @@ extension SIMD8: FloatVector where Scalar == Float {
     }
 }
 
+// The same two methods as SIMD8's: each conformance must name its own concrete type for `.<` to
+// be the vector compare.
 extension SIMD16: FloatVector where Scalar == Float {
     @_transparent
     public func replacing(with value: Float, whereLanesOf condition: Self, areBelow bound: Float) -> Self {

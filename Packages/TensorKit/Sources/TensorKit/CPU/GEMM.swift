@@ -13,8 +13,8 @@ private func llvmPrefetch(_ address: UnsafeRawPointer, _ write: Int32, _ localit
 /// panels, and a 6×16 register micro-kernel (12 eight-lane accumulators, which fit the 16 vector
 /// registers of AVX2 and leave room for two B vectors and one broadcast) runs over them; where the
 /// processor has AVX-512, TensorKitAVX512's kernel runs over the same panels instead. Both
-/// kernels read an A that is not transposed straight from its rows instead of packing it when C
-/// is at most 512 columns wide.
+/// kernels read A straight from memory instead of packing it when C is at most 512 columns wide
+/// (a transposed A only while its stored rows are at most 512 floats).
 /// Small problems and batched attention-sized problems skip packing and read the operands in place.
 /// A product with a long depth against a small C (a weight gradient) runs as two halves of k, one
 /// task each, summed after (`packedDepthHalves`).
@@ -45,12 +45,12 @@ public enum GEMM {
         }
     }
 
-    /// C = residual + act(op(A)·op(B) + bias) ⊙ multiplier with bias `[n]` added to every row and, for `.gelu`
-    /// with `geluDerivative` given, GELU′ of the pre-activation written there (what the backward
-    /// pass multiplies by; `geluDerivative`, `multiplier` and `residual`, when given, have C's
-    /// layout; a missing bias or multiplier is skipped, not applied as 0 or 1): a linear
-    /// layer and its residual connection, or a gradient and the derivative it goes through, in one pass over C. The epilogue runs on
-    /// each register tile right after its last k block instead of in separate passes over the whole
+    /// C = residual + act(op(A)·op(B) + bias) ⊙ multiplier with bias `[n]` added to every row
+    /// and, for `.gelu` with `geluDerivative` given, GELU′ of the pre-activation written there
+    /// (what the backward pass multiplies by; `geluDerivative`, `multiplier` and `residual`, when
+    /// given, have C's layout; a missing bias or multiplier is skipped, not applied as 0 or 1): a
+    /// linear layer and its residual connection, or a gradient and the derivative it goes
+    /// through, in one pass over C. The epilogue runs on each register tile right after its last k block instead of in separate passes over the whole
     /// output: on the AVX2 kernel's accumulators for full-width tiles (C is stored once, finished),
     /// on the just-stored tile, in L1, otherwise.
     public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
@@ -704,13 +704,13 @@ extension GEMM {
     /// n ≥ 768, where each packed block serves 48+ panels and six scattered rows cost more TLB and
     /// cache misses than one contiguous panel. On Zen 4 the AVX-512 kernel in place made the
     /// d 128 training step 3% faster.
-    @inline(__always)
     ///
     /// A transposed A (a weight gradient xᵀ·g) is read in place too while its stored rows are at
     /// most 512 floats: a tile then reads six adjacent floats at each depth, lda apart. The packed
     /// copy it saves is of cold activations; d 128 / 4-layer training steps took 0.984–0.987 of
     /// the packed time (lda 128 and 512), d 64 0.983; at lda 1024 (d 256's MLP) the step was 8%
     /// slower: depths 4 KiB apart all land on one L1 set.
+    @inline(__always)
     static func readsAInPlace(_ p: Problem) -> Bool {
         guard aInPlace && p.n <= inPlaceAMaxColumns else { return false }
         return !p.transA || p.lda <= inPlaceTransposedAMaxStride

@@ -69,6 +69,24 @@ final class FeedForwardTests: XCTestCase {
         }
     }
 
+    /// With the input and the hidden layer frozen, only the output layer gets gradients, the same
+    /// bits as with two linear layers, and the frozen tensors none.
+    func testFrozenHiddenLayerGetsNoGradient() {
+        let xs = inputs([4, 16, 32], 64, 32, seed: 60, residual: false)
+        func grads(_ f: ([Tensor]) -> Tensor) -> [Tensor?] {
+            let trained = leaves(Array(xs[3...]))
+            let all = Array(xs[..<3]) + trained
+            (f(all) * randomTensor([4, 16, 32], seed: 98)).sum().backward()
+            return all.map(\.grad)
+        }
+        let fusedGrads = grads(fused), expected = grads(twoLayers)
+        for i in 0..<3 { XCTAssertNil(fusedGrads[i], "frozen input \(i)") }
+        for i in 3..<5 {
+            XCTAssertNotNil(fusedGrads[i], "trained input \(i)")
+            XCTAssertEqual(fusedGrads[i]?.scalars.map(\.bitPattern), expected[i]?.scalars.map(\.bitPattern), "input \(i)")
+        }
+    }
+
     func testMatchesReferenceBackend() {
         for (i, (input, h, n)) in Self.shapes.enumerated() {
             for residual in [false, true] {

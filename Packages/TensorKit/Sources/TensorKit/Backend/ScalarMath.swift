@@ -4,9 +4,6 @@ import TensorKitVectorMath
 /// The scalar definitions of the unary ops and their derivatives, shared by both backends so the
 /// fast one differs from the reference only in how it loops, never in what it computes per element.
 enum ScalarMath {
-    static let geluC = GELUConstants.c
-    static let geluA = GELUConstants.a
-
     @inline(__always)
     static func apply(_ op: UnaryOp, _ x: Float) -> Float {
         switch op {
@@ -17,7 +14,7 @@ enum ScalarMath {
         case .tanh: return Foundation.tanh(x)
         case .relu: return x > 0 ? x : 0
         case .square: return x * x
-        case .gelu: return 0.5 * x * (1 + Foundation.tanh(geluC * (x + geluA * x * x * x)))
+        case .gelu: return 0.5 * x * (1 + Foundation.tanh(GELUConstants.c * (x + GELUConstants.a * x * x * x)))
         case .scale(let s): return x * s
         case .shift(let s): return x + s
         case .power(let p): return Foundation.pow(x, p)
@@ -36,9 +33,9 @@ enum ScalarMath {
         case .relu: return x > 0 ? 1 : 0
         case .square: return 2 * x
         case .gelu:
-            let inner = geluC * (x + geluA * x * x * x)
+            let inner = GELUConstants.c * (x + GELUConstants.a * x * x * x)
             let t = Foundation.tanh(inner)
-            return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * geluC * (1 + 3 * geluA * x * x)
+            return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELUConstants.c * (1 + 3 * GELUConstants.a * x * x)
         case .scale(let s): return s
         case .shift: return 1
         case .power(let p): return p * Foundation.pow(x, p - 1)

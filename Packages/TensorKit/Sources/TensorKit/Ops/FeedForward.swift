@@ -37,6 +37,9 @@ extension Tensor {
         return out.recording("feedForward", residual.map { weights + [$0] } ?? weights) { g in
             let flatG = g.reshaped([rows, n])
             let (_, dOutputWeight, dOutputBias) = linearGradients(hidden, weight: outputWeight, bias: outputBias, outputGradient: flatG)
+            guard x.requiresGrad || hiddenWeight.requiresGrad || hiddenBias.requiresGrad else {
+                return [nil, nil, nil, dOutputWeight, dOutputBias, g]
+            }
             // (g · outputWeightᵀ) ⊙ GELU′ in one product.
             let dPre = Tensor(uninitialized: [rows, h])
             Backends.current.matmulMultiplied(m: rows, n: h, k: n, a: flatG.pointer, bTransposed: outputWeight.pointer,

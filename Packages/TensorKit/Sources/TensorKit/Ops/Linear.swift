@@ -44,7 +44,7 @@ extension Tensor {
                                 outputGradient g: Tensor) -> (dx: Tensor?, dw: Tensor?, db: Tensor?) {
         let (rows, n) = (g.shape[0], g.shape[1])
         let dx: Tensor? = x.requiresGrad ? matmul(g, weight, transposeB: true).reshaped(x.shape) : nil
-        let dw: Tensor? = weight.requiresGrad ? weightGradient(x.reshaped([rows, x.count / Swift.max(rows, 1)]), g, weight) : nil
+        let dw: Tensor? = weight.requiresGrad ? weightGradient(x.reshaped([rows, weight.shape[0]]), g, weight) : nil
         let db: Tensor? = bias.requiresGrad ? g.summed(toShape: [n]) : nil
         return (dx, dw, db)
     }

@@ -104,13 +104,17 @@ public final class RecurrentGPT2 {
     // MARK: - Forward
 
     /// The embedded input `[B, T, D]`: token embedding plus positions, then embedding dropout.
-    public func embed(_ ids: IDTensor, dropout: Dropout? = nil) -> Tensor {
+    /// `columns` gives each column's position when they are not `0..<T` (a pass on fewer columns).
+    public func embed(_ ids: IDTensor, columns: [Int]? = nil, dropout: Dropout? = nil) -> Tensor {
         let t = ids.shape[1]
         var h = tokenEmbedding.gatherRows(ids)
+        func positions(_ table: Tensor) -> Tensor {
+            columns.map { table.gatherRows(IDTensor($0)) } ?? table.sliced(axis: 0, 0..<t)
+        }
         if let positionEmbedding {
-            h = h + positionEmbedding.sliced(axis: 0, 0..<t)
+            h = h + positions(positionEmbedding)
         } else if let sinusoids {
-            h = h + sinusoids.sliced(axis: 0, 0..<t)
+            h = h + positions(sinusoids)
         }
         return Dropout.apply(dropout, \.embedding, to: h)
     }
@@ -163,9 +167,12 @@ public final class RecurrentGPT2 {
              gradientSteps: Int?, monitoredRowsOnly: Bool) throws -> RecurrenceOutput {
         precondition(!monitoredRowsOnly || observer == nil, "run: monitoredRowsOnly needs the full hidden states an observer sees")
         try validate(input)
+        // Only the monitored rows leave the pass: the columns none of them reads need not run.
+        let live = monitoredRowsOnly ? LiveColumns(input) : nil
+        let input = live?.apply(to: input) ?? input
         guard recurrence >= 1 else { throw RecurrentDepthError.invalidInput("recurrence must be at least 1, got \(recurrence)") }
         if let k = gradientSteps, k < 1 { throw RecurrentDepthError.invalidInput("gradient steps must be at least 1, got \(k)") }
-        var embedded = embed(input.ids, dropout: dropout)
+        var embedded = embed(input.ids, columns: live?.columns, dropout: dropout)
         var mask = input.mask, positions = input.positions
         var examples = Array(0..<input.batchSize)
         var h = embedded

@@ -1,0 +1,88 @@
+import XCTest
+import TensorKit
+@testable import RecurrentDepth
+
+/// A pass that reads only the monitored positions drops the columns none of them reads.
+final class LiveColumnsTests: XCTestCase {
+    /// Right-padded inputs of the given lengths, padded to `width`, ids from 1.
+    func padded(_ lengths: [Int], width: Int, positions: [Int], seed: UInt64 = 1) -> ModelInput {
+        var generator = RandomGenerator(seed: seed)
+        var ids: [Int32] = [], mask: [Float] = []
+        for n in lengths {
+            for j in 0..<width {
+                ids.append(j < n ? Int32(1 + generator.nextInt(below: 29)) : 0)
+                mask.append(j < n ? 1 : 0)
+            }
+        }
+        return ModelInput(ids: IDTensor(shape: [lengths.count, width], ids: ids),
+                          mask: Tensor(shape: [lengths.count, width], scalars: mask), positions: positions)
+    }
+
+    func testKeptColumnsAreTheOnesTheMonitoredRowsRead() {
+        // last_token at max_len 8: the real tokens (at most 3) and the last position.
+        XCTAssertEqual(LiveColumns(padded([2, 3], width: 8, positions: [7, 7]))?.columns, [0, 1, 2, 7])
+        // inp_len: nothing after the last answer position.
+        XCTAssertEqual(LiveColumns(padded([2, 4], width: 8, positions: [1, 3]))?.columns, [0, 1, 2, 3])
+        // A real token after an example's own answer position is still read by the other example.
+        XCTAssertEqual(LiveColumns(padded([4, 2], width: 6, positions: [1, 5]))?.columns, [0, 1, 5])
+        // Every column needed: nothing to drop.
+        XCTAssertNil(LiveColumns(padded([4, 3], width: 4, positions: [3, 3])))
+        // A monitored padding row with no real key before it attends over padding alone: keep all.
+        let noKey = ModelInput(ids: IDTensor(shape: [1, 4], ids: [0, 0, 5, 6]), mask: Tensor(shape: [1, 4], scalars: [0, 0, 1, 1]),
+                               positions: [1])
+        XCTAssertNil(LiveColumns(noKey))
+        let applied = LiveColumns(padded([2, 3], width: 8, positions: [7, 7]))!.apply(to: padded([2, 3], width: 8, positions: [7, 7]))
+        XCTAssertEqual(applied.ids.shape, [2, 4])
+        XCTAssertEqual(applied.mask.scalars, [1, 1, 0, 0, 1, 1, 1, 0])
+        XCTAssertEqual(applied.positions, [3, 3])
+    }
+
+    /// The logits at the monitored positions are bit for bit those of the full padded pass, for
+    /// every kind of position embedding, both answer positions, input injection, and head widths
+    /// on both attention paths (8: any width; 16: the register rows).
+    func testDroppingColumnsLeavesTheLogitsBitwiseEqual() throws {
+        for positional in [PositionalEmbedding.learned, .sinusoidal, .none] {
+            for (d, heads) in [(16, 2), (32, 2)] {
+                let model = try smallModel(positional: positional, injection: true, d: d, heads: heads)
+                let lengths = [2, 3, 5, 4, 3]
+                for positions in [lengths.map { _ in 11 }, lengths.map { $0 - 1 }] {
+                    let input = padded(lengths, width: 12, positions: positions)
+                    XCTAssertNotNil(LiveColumns(input))
+                    try withoutGrad {
+                        let pruned = try model.monitoredLogits(input, recurrence: 3)
+                        let output = try model.run(input, recurrence: 3)
+                        let full = model.readout(model.rows(of: output.hidden!, at: output.positions))
+                        XCTAssertEqual(pruned.scalars, full.scalars, "\(positional), d \(d), positions \(positions)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The gradient equals the full pass's (the dropped rows' share is exactly zero there; only
+    /// the order of the weight gradients' sums over rows differs).
+    func testDroppingColumnsLeavesTheGradientsEqual() throws {
+        let model = try smallModel(positional: .learned, injection: true, d: 32, heads: 2)
+        let lengths = [2, 3, 5, 4, 3, 2]
+        let input = padded(lengths, width: 12, positions: lengths.map { _ in 11 })
+        let targets = IDTensor([3, 4, 5, 6, 7, 8])
+        func gradients(_ logits: () throws -> Tensor) rethrows -> [[Float]] {
+            for p in model.parameters { p.zeroGrad() }
+            Tensor.crossEntropy(try logits(), targets: targets).backward()
+            return model.parameters.map { $0.grad?.scalars ?? [] }
+        }
+        let full = try gradients {
+            let output = try model.run(input, recurrence: 3)
+            return model.readout(model.rows(of: output.hidden!, at: output.positions))
+        }
+        let pruned = try gradients { try model.monitoredLogits(input, recurrence: 3) }
+        for (name, (a, b)) in zip(model.namedParameters.map(\.0), zip(pruned, full)) {
+            XCTAssertFalse(a.isEmpty, name)
+            assertClose(Tensor(a), Tensor(b), rtol: 1e-4, atol: 1e-6, "gradient of \(name)")
+        }
+        // The position embedding of a dropped column gets nothing in the pruned pass.
+        let positionGradient = model.positionEmbedding!.grad!
+        XCTAssertTrue((5..<11).allSatisfy { p in (0..<32).allSatisfy { positionGradient[p, $0] == 0 } })
+        XCTAssertTrue((0..<32).contains { positionGradient[11, $0] != 0 })
+    }
+}

@@ -28,6 +28,8 @@ public struct HiddenNormProbe: RegisteredProbe {
 
     /// Sums the norms of the monitored rows after each step.
     final class NormObserver: RecurrenceObserver {
+        /// Reads the monitored rows only, so the pass may skip the columns they do not read.
+        var readsMonitoredPositionsOnly: Bool { true }
         var sums: [Double]
         init(steps: Int) { sums = Array(repeating: 0, count: steps) }
         func recurrenceDidFinish(_ step: RecurrenceStep) -> Set<Int> {

@@ -61,6 +61,7 @@ public struct AdaptiveInference {
 /// The per-batch bookkeeping of an adaptive run: policy states, the previous step's
 /// log-probabilities and each example's answer, all indexed by the example's batch index.
 final class HaltingObserver<P: HaltingPolicy>: RecurrenceObserver {
+    var readsMonitoredPositionsOnly: Bool { true }
     let policy: P
     let maxIterations: Int
     let drops: Bool

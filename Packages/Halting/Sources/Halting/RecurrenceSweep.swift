@@ -59,6 +59,7 @@ public struct RecurrenceSweep {
 
 /// Records the argmax at the monitored position after each step in the range; never stops anyone.
 final class SweepObserver: RecurrenceObserver {
+    var readsMonitoredPositionsOnly: Bool { true }
     let recurrences: ClosedRange<Int>
     var answers: [[Int32]] = []
 

@@ -59,6 +59,42 @@ final class LiveColumnsTests: XCTestCase {
         }
     }
 
+    /// Records each step's monitored logits and columns, and stops example 1 after the first step.
+    final class RecordingObserver: RecurrenceObserver {
+        let readsMonitoredPositionsOnly: Bool
+        var logits: [[Float]] = [], columns: [[Int]] = [], widths: [Int] = []
+        init(monitoredOnly: Bool) { readsMonitoredPositionsOnly = monitoredOnly }
+        var observesLayers: Bool { true }
+        func layerDidFinish(_ step: RecurrenceStep) { logits.append(step.monitoredLogits().scalars) }
+        func recurrenceDidFinish(_ step: RecurrenceStep) -> Set<Int> {
+            logits.append(step.monitoredLogits().scalars)
+            columns.append(step.columns)
+            widths.append(step.hidden.shape[1])
+            return step.index == 0 ? [1] : []
+        }
+    }
+
+    /// An observer that reads the monitored positions only gets the pass on the kept columns, told
+    /// which they are, with every step's and block's monitored logits bitwise those of the full pass.
+    func testObserversOfMonitoredPositionsGetTheSmallerPass() throws {
+        let model = try smallModel(positional: .learned, injection: true, d: 32, heads: 2)
+        let input = padded([2, 3, 5, 4], width: 12, positions: [11, 11, 11, 11])
+        let (full, pruned) = (RecordingObserver(monitoredOnly: false), RecordingObserver(monitoredOnly: true))
+        let fullOutput = try withoutGrad { try model.run(input, recurrence: 3, observer: full) }
+        let prunedOutput = try withoutGrad { try model.run(input, recurrence: 3, observer: pruned) }
+        XCTAssertEqual(pruned.logits, full.logits)
+        XCTAssertEqual(pruned.logits.count, 3 * 3)
+        XCTAssertEqual(full.columns, Array(repeating: Array(0..<12), count: 3))
+        XCTAssertEqual(pruned.columns, Array(repeating: [0, 1, 2, 3, 4, 11], count: 3))
+        XCTAssertEqual(pruned.widths, [6, 6, 6])
+        XCTAssertEqual(prunedOutput.columns, [0, 1, 2, 3, 4, 11])
+        XCTAssertEqual(prunedOutput.positions, [5, 5, 5])
+        XCTAssertEqual(fullOutput.positions, [11, 11, 11])
+        XCTAssertEqual(prunedOutput.examples, [0, 2, 3])
+        let rows = { (o: RecurrenceOutput) in model.rows(of: o.hidden!, at: o.positions).scalars }
+        XCTAssertEqual(rows(prunedOutput), rows(fullOutput))
+    }
+
     /// The gradient equals the full pass's (the dropped rows' share is exactly zero there; only
     /// the order of the weight gradients' sums over rows differs).
     func testDroppingColumnsLeavesTheGradientsEqual() throws {

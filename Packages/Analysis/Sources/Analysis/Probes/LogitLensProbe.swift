@@ -14,6 +14,7 @@ public enum LogitLens {
     }
 
     final class TraceObserver: RecurrenceObserver {
+        var readsMonitoredPositionsOnly: Bool { true }
         var logits: [[Tensor?]]
         init(iterations: Int, layers: Int) { logits = Array(repeating: Array(repeating: nil, count: layers), count: iterations) }
         var observesLayers: Bool { true }
@@ -86,6 +87,7 @@ public struct LensAccumulator {
 }
 
 final class LensObserver: RecurrenceObserver {
+    var readsMonitoredPositionsOnly: Bool { true }
     let targets: [Int32]
     var probability: [[Double]], rank: [[Double]], top1: [[Double]]
 

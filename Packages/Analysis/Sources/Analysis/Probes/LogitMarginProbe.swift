@@ -67,6 +67,7 @@ public struct MarginAccumulator {
 
 /// Reads the monitored logits after every recurrence step through the model's observer seam.
 final class MarginObserver: RecurrenceObserver {
+    var readsMonitoredPositionsOnly: Bool { true }
     let targets: [Int32]
     var sums: [Double]
     var firstHit: [Int]

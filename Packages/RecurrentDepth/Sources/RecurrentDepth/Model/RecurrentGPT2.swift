@@ -151,7 +151,9 @@ public final class RecurrentGPT2 {
     /// Runs the block stack `recurrence` times and returns the final hidden states of the examples
     /// still running (all of them unless the observer stopped some).
     ///
-    /// - observer: sees every step (and, if it asks, every block) and may stop examples early.
+    /// - observer: sees every step (and, if it asks, every block) and may stop examples early. If it
+    ///   reads the monitored positions only (`readsMonitoredPositionsOnly`), the pass runs on the
+    ///   columns those rows read (`LiveColumns`), and the output's columns and positions say which.
     /// - dropout: training-time dropout; nil evaluates deterministically.
     /// - gradientSteps: truncated backpropagation — only the last `k` steps are recorded for the
     ///   gradient (the earlier ones run without a graph, so their activations are not kept).
@@ -161,15 +163,17 @@ public final class RecurrentGPT2 {
                 monitoredRowsOnly: false)
     }
 
-    /// `monitoredRowsOnly`: the very last block computes only the monitored positions (no observer
-    /// may be given); the output's hidden states are then `[B, 1, D]` and its positions all 0.
+    /// `monitoredRowsOnly`: the pass runs on the columns the monitored rows read, and the very last
+    /// block computes only the monitored rows (no observer may be given); the output's hidden states
+    /// are then `[B, 1, D]`, its positions all 0 and its columns empty.
     func run(_ input: ModelInput, recurrence: Int, observer: RecurrenceObserver?, dropout: Dropout?,
              gradientSteps: Int?, monitoredRowsOnly: Bool) throws -> RecurrenceOutput {
         precondition(!monitoredRowsOnly || observer == nil, "run: monitoredRowsOnly needs the full hidden states an observer sees")
         try validate(input)
-        // Only the monitored rows leave the pass: the columns none of them reads need not run.
-        let live = monitoredRowsOnly ? LiveColumns(input) : nil
+        // When only the monitored rows are read, the columns none of them reads need not run.
+        let live = monitoredRowsOnly || observer?.readsMonitoredPositionsOnly == true ? LiveColumns(input) : nil
         let input = live?.apply(to: input) ?? input
+        let columns = live?.columns ?? Array(0..<input.length)
         guard recurrence >= 1 else { throw RecurrentDepthError.invalidInput("recurrence must be at least 1, got \(recurrence)") }
         if let k = gradientSteps, k < 1 { throw RecurrentDepthError.invalidInput("gradient steps must be at least 1, got \(k)") }
         var embedded = embed(input.ids, columns: live?.columns, dropout: dropout)
@@ -189,14 +193,14 @@ public final class RecurrentGPT2 {
                     }
                     h = block(h, mask: mask, dropout: dropout)
                     if let observer, observer.observesLayers {
-                        observer.layerDidFinish(RecurrenceStep(index: t, layer: l, hidden: h, examples: examples, positions: positions, model: self))
+                        observer.layerDidFinish(RecurrenceStep(index: t, layer: l, hidden: h, columns: columns, examples: examples, positions: positions, model: self))
                     }
                 }
             }
             if t < firstRecorded { withoutGrad(step); h = h.detached() } else { step() }
             stepsRun = t + 1
             guard let observer else { continue }
-            let stopped = observer.recurrenceDidFinish(RecurrenceStep(index: t, layer: nil, hidden: h, examples: examples,
+            let stopped = observer.recurrenceDidFinish(RecurrenceStep(index: t, layer: nil, hidden: h, columns: columns, examples: examples,
                                                                       positions: positions, model: self))
             if stopped.isEmpty { continue }
             let keep = examples.indices.filter { !stopped.contains(examples[$0]) }
@@ -210,7 +214,8 @@ public final class RecurrentGPT2 {
             }
         }
         if monitoredRowsOnly { positions = positions.map { _ in 0 } }
-        return RecurrenceOutput(hidden: examples.isEmpty ? nil : h, examples: examples, positions: positions, stepsRun: stepsRun)
+        return RecurrenceOutput(hidden: examples.isEmpty ? nil : h, columns: monitoredRowsOnly ? [] : columns, examples: examples,
+                                positions: positions, stepsRun: stepsRun)
     }
 
     /// Logits `[B, V]` at the monitored positions after `recurrence` steps (the training loss's input).
@@ -245,7 +250,11 @@ public final class RecurrentGPT2 {
 /// stopped early), which batch examples they belong to, and how many steps ran.
 public struct RecurrenceOutput {
     public let hidden: Tensor?
+    /// The position in the input of each column of `hidden` (`0..<T` unless the observer let the
+    /// pass drop columns).
+    public let columns: [Int]
     public let examples: [Int]
+    /// For each row of `hidden`, the column whose logits answer.
     public let positions: [Int]
     public let stepsRun: Int
 }

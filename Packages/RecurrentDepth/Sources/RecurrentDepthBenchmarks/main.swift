@@ -127,9 +127,13 @@ func parseOptions() -> Options {
             (default 3), alternating, and the fastest kept. Prints ms per step, steps/s,
             peak memory, what loop allocated per steady-state step (new tensor buffers and C allocator calls),
             the ratio loop ÷ PyTorch in steps/s (above 1: loop is faster) and whether the target is met.
+            After the issue's shapes, rows on padded batches (inputs of 2–6 tokens right-padded to 12 and to 50, the
+            answer at the last position, as depth-extrapolation training pads to max_len): the peer computes every
+            padded position, as the reference does; loop skips the columns no answer reads. They have no target.
             --training / --eval time one pass only; --gradient-steps K backpropagates through the last K steps;
             --compiled-peer also times the peer under torch.compile (its first steps compile, which takes
               minutes in all) and adds its ms/step and loop's ratio to it; the targets stay against eager PyTorch;
+            --lengths A-B (with --single) pads inputs of A to B tokens to --seq, the answer at the last position;
             --steps N times N steps instead of S seconds (steady cycle and instruction counts under perf stat:
               recurrentdepth-bench --single training --steps 20 --d 128 --layers 4 --seq 12).
             """)
@@ -263,48 +267,48 @@ let me = CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
 var missed: [String] = [], compiledFailures: [String] = []
 /// Measures one row of the table; `goal` nil for rows outside the issue's targets.
 func measureRow(_ baseShape: Shape, _ pass: Pass, goal: Double?) {
-        var shape = baseShape
-        if pass == .evaluation { shape.batch = options.evalBatch }
-        var own = ["--single", pass.rawValue, "--seconds", "\(options.seconds)", "--threads", "\(options.threads)"] + shape.ownArguments
-        if let k = options.gradientSteps { own += ["--gradient-steps", "\(k)"] }
-        func number(_ o: [String: Any]?, _ key: String) -> Double? { (o?[key] as? NSNumber)?.doubleValue }
-        /// The faster of two measurements, with the larger peak memory of the two.
-        func best(_ a: [String: Any]?, _ b: [String: Any]?) -> [String: Any]? {
-            guard let a, let b else { return a ?? b }
-            var kept = (number(a, "ms_per_step") ?? .infinity) <= (number(b, "ms_per_step") ?? .infinity) ? a : b
-            kept["peak_mb"] = max(number(a, "peak_mb") ?? 0, number(b, "peak_mb") ?? 0)
-            return kept
+    var shape = baseShape
+    if pass == .evaluation { shape.batch = options.evalBatch }
+    var own = ["--single", pass.rawValue, "--seconds", "\(options.seconds)", "--threads", "\(options.threads)"] + shape.ownArguments
+    if let k = options.gradientSteps { own += ["--gradient-steps", "\(k)"] }
+    func number(_ o: [String: Any]?, _ key: String) -> Double? { (o?[key] as? NSNumber)?.doubleValue }
+    /// The faster of two measurements, with the larger peak memory of the two.
+    func best(_ a: [String: Any]?, _ b: [String: Any]?) -> [String: Any]? {
+        guard let a, let b else { return a ?? b }
+        var kept = (number(a, "ms_per_step") ?? .infinity) <= (number(b, "ms_per_step") ?? .infinity) ? a : b
+        kept["peak_mb"] = max(number(a, "peak_mb") ?? 0, number(b, "peak_mb") ?? 0)
+        return kept
+    }
+    var mine: [String: Any]?, peer: [String: Any]?, compiled: [String: Any]?
+    let peerArguments = ["-c", peerWrapper, options.peerScript, "--threads", "\(options.threads)", "--seconds", "\(options.seconds)"]
+        + shape.arguments + (pass == .evaluation ? ["--eval"] : [])
+    for _ in 0..<options.repeats {
+        mine = best(mine, runJSON(me, own, environment: ["TENSORKIT_THREADS": "\(options.threads)"]))
+        if peerAvailable {
+            peer = best(peer, runJSON(options.peerPython, peerArguments, environment: ["OMP_NUM_THREADS": "\(options.threads)"]))
         }
-        var mine: [String: Any]?, peer: [String: Any]?, compiled: [String: Any]?
-        let peerArguments = ["-c", peerWrapper, options.peerScript, "--threads", "\(options.threads)", "--seconds", "\(options.seconds)"]
-            + shape.arguments + (pass == .evaluation ? ["--eval"] : [])
-        for _ in 0..<options.repeats {
-            mine = best(mine, runJSON(me, own, environment: ["TENSORKIT_THREADS": "\(options.threads)"]))
-            if peerAvailable {
-                peer = best(peer, runJSON(options.peerPython, peerArguments, environment: ["OMP_NUM_THREADS": "\(options.threads)"]))
-            }
-            if compiledPeer {
-                compiled = best(compiled, runJSON(options.peerPython, peerArguments + ["--compile"],
-                                                  environment: ["OMP_NUM_THREADS": "\(options.threads)"]))
-            }
+        if compiledPeer {
+            compiled = best(compiled, runJSON(options.peerPython, peerArguments + ["--compile"],
+                                              environment: ["OMP_NUM_THREADS": "\(options.threads)"]))
         }
-        func text(_ x: Double?, _ digits: Int = 1) -> String { x.map { String(format: "%.\(digits)f", $0) } ?? "—" }
-        let ms = number(mine, "ms_per_step"), peerMS = number(peer, "ms_per_step")
-        let ratio = (ms != nil && peerMS != nil) ? peerMS! / ms! : nil
-        let compiledRatio = number(compiled, "ms_per_step").flatMap { c in ms.map { c / $0 } }
-        var verdict = goal.map { goal in ratio.map { $0 >= goal ? "≥ \(goal)× met" : "≥ \(goal)× not met" } ?? "≥ \(goal)×" } ?? "—"
-        if let goal, let ratio, ratio < goal { missed.append("\(pass.rawValue) \(shape.label): \(text(ratio, 2))× (target \(goal)×)") }
-        if let mb = number(mine, "peak_mb"), let peerMB = number(peer, "peak_mb") {
-            verdict += mb <= peerMB ? "; memory ≤ PyTorch" : "; memory above PyTorch"
-            if mb > peerMB { missed.append("\(pass.rawValue) \(shape.label): peak \(text(mb, 0)) MB above PyTorch's \(text(peerMB, 0)) MB") }
-        }
-        let allocations = "\(text(number(mine, "new_buffers_per_step"), 1)) / \(text(number(mine, "allocator_calls_per_step"), 0))"
-        print("| \(shape.label) | \(pass.rawValue) | \(text(ms, 2)) | \(text(ms.map { 1000 / $0 })) | \(text(number(mine, "peak_mb"), 0)) | \(allocations) "
-              + "| \(text(peerMS, 2)) | \(text(peerMS.map { 1000 / $0 })) | \(text(number(peer, "peak_mb"), 0)) | \(ratio.map { text($0, 2) + "×" } ?? "—") | \(verdict) |"
-              + (compiledPeer ? " \(text(number(compiled, "ms_per_step"), 2)) | \(compiledRatio.map { text($0, 2) + "×" } ?? "—") |" : ""))
-        if mine == nil { missed.append("\(pass.rawValue) \(shape.label): loop's measurement failed") }
-        if peerAvailable && peer == nil { missed.append("\(pass.rawValue) \(shape.label): PyTorch's measurement failed") }
-        if compiledPeer && compiled == nil { compiledFailures.append("\(pass.rawValue) \(shape.label)") }
+    }
+    func text(_ x: Double?, _ digits: Int = 1) -> String { x.map { String(format: "%.\(digits)f", $0) } ?? "—" }
+    let ms = number(mine, "ms_per_step"), peerMS = number(peer, "ms_per_step")
+    let ratio = (ms != nil && peerMS != nil) ? peerMS! / ms! : nil
+    let compiledRatio = number(compiled, "ms_per_step").flatMap { c in ms.map { c / $0 } }
+    var verdict = goal.map { goal in ratio.map { $0 >= goal ? "≥ \(goal)× met" : "≥ \(goal)× not met" } ?? "≥ \(goal)×" } ?? "—"
+    if let goal, let ratio, ratio < goal { missed.append("\(pass.rawValue) \(shape.label): \(text(ratio, 2))× (target \(goal)×)") }
+    if let mb = number(mine, "peak_mb"), let peerMB = number(peer, "peak_mb") {
+        verdict += mb <= peerMB ? "; memory ≤ PyTorch" : "; memory above PyTorch"
+        if mb > peerMB { missed.append("\(pass.rawValue) \(shape.label): peak \(text(mb, 0)) MB above PyTorch's \(text(peerMB, 0)) MB") }
+    }
+    let allocations = "\(text(number(mine, "new_buffers_per_step"), 1)) / \(text(number(mine, "allocator_calls_per_step"), 0))"
+    print("| \(shape.label) | \(pass.rawValue) | \(text(ms, 2)) | \(text(ms.map { 1000 / $0 })) | \(text(number(mine, "peak_mb"), 0)) | \(allocations) "
+          + "| \(text(peerMS, 2)) | \(text(peerMS.map { 1000 / $0 })) | \(text(number(peer, "peak_mb"), 0)) | \(ratio.map { text($0, 2) + "×" } ?? "—") | \(verdict) |"
+          + (compiledPeer ? " \(text(number(compiled, "ms_per_step"), 2)) | \(compiledRatio.map { text($0, 2) + "×" } ?? "—") |" : ""))
+    if mine == nil { missed.append("\(pass.rawValue) \(shape.label): loop's measurement failed") }
+    if peerAvailable && peer == nil { missed.append("\(pass.rawValue) \(shape.label): PyTorch's measurement failed") }
+    if compiledPeer && compiled == nil { compiledFailures.append("\(pass.rawValue) \(shape.label)") }
 }
 for shape in peerShapes where options.filter.map({ shape.label.contains($0) }) ?? true {
     for pass in options.passes { measureRow(shape, pass, goal: target(shape, pass)) }

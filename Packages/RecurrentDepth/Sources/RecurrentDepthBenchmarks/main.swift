@@ -328,5 +328,8 @@ if !compiledFailures.isEmpty {
 }
 if peerAvailable {
     print("")
-    print(missed.isEmpty ? "Every target met." : "Targets not met:\n" + missed.map { "- " + $0 }.joined(separator: "\n"))
+    let targeted = peerShapes.contains { shape in options.filter.map { shape.label.contains($0) } ?? true }
+    if targeted || !missed.isEmpty {
+        print(missed.isEmpty ? "Every target met." : "Targets not met:\n" + missed.map { "- " + $0 }.joined(separator: "\n"))
+    }
 }

@@ -108,16 +108,14 @@ public final class RecurrentGPT2 {
     public func embed(_ ids: IDTensor, columns: [Int]? = nil, dropout: Dropout? = nil) -> Tensor {
         let t = ids.shape[1]
         var h = tokenEmbedding.gatherRows(ids)
-        func positions(_ table: Tensor) -> Tensor {
-            columns.map { table.gatherRows(IDTensor($0)) } ?? table.sliced(axis: 0, 0..<t)
-        }
-        if let positionEmbedding {
-            h = h + positions(positionEmbedding)
-        } else if let sinusoids {
-            h = h + positions(sinusoids)
+        if let table = positionTable {
+            h = h + (columns.map { table.gatherRows(IDTensor($0)) } ?? table.sliced(axis: 0, 0..<t))
         }
         return Dropout.apply(dropout, \.embedding, to: h)
     }
+
+    /// Learned position embeddings or the sinusoid table; nil without positions.
+    var positionTable: Tensor? { positionEmbedding ?? sinusoids }
 
     /// `ln_f` then the tied unembedding, on hidden states `[..., D]` → logits `[..., V]`.
     public func readout(_ hidden: Tensor) -> Tensor {
@@ -159,23 +157,12 @@ public final class RecurrentGPT2 {
     ///   gradient (the earlier ones run without a graph, so their activations are not kept).
     public func run(_ input: ModelInput, recurrence: Int, observer: RecurrenceObserver? = nil,
                     dropout: Dropout? = nil, gradientSteps: Int? = nil) throws -> RecurrenceOutput {
-        try run(input, recurrence: recurrence, observer: observer, dropout: dropout, gradientSteps: gradientSteps,
-                monitoredRowsOnly: false)
-    }
-
-    /// `monitoredRowsOnly`: the pass runs on the columns the monitored rows read, and the very last
-    /// block computes only the monitored rows (no observer may be given); the output's hidden states
-    /// are then `[B, 1, D]`, its positions all 0 and its columns empty.
-    func run(_ input: ModelInput, recurrence: Int, observer: RecurrenceObserver?, dropout: Dropout?,
-             gradientSteps: Int?, monitoredRowsOnly: Bool) throws -> RecurrenceOutput {
-        precondition(!monitoredRowsOnly || observer == nil, "run: monitoredRowsOnly needs the full hidden states an observer sees")
         try validate(input)
+        try checkRecurrence(recurrence, gradientSteps: gradientSteps)
         // When only the monitored rows are read, the columns none of them reads need not run.
-        let live = monitoredRowsOnly || observer?.readsMonitoredPositionsOnly == true ? LiveColumns(input) : nil
+        let live = observer?.readsMonitoredPositionsOnly == true ? LiveColumns(input) : nil
         let input = live?.apply(to: input) ?? input
         let columns = live?.columns ?? Array(0..<input.length)
-        guard recurrence >= 1 else { throw RecurrentDepthError.invalidInput("recurrence must be at least 1, got \(recurrence)") }
-        if let k = gradientSteps, k < 1 { throw RecurrentDepthError.invalidInput("gradient steps must be at least 1, got \(k)") }
         var embedded = embed(input.ids, columns: live?.columns, dropout: dropout)
         var mask = input.mask, positions = input.positions
         var examples = Array(0..<input.batchSize)
@@ -186,11 +173,6 @@ public final class RecurrentGPT2 {
             let step = {
                 if self.config.inputInjection && t > 0 { h = h + embedded }
                 for (l, block) in self.blocks.enumerated() {
-                    if monitoredRowsOnly && t == recurrence - 1 && l == self.blocks.count - 1 {
-                        let width = h.shape[1]
-                        h = block(h, mask: mask, dropout: dropout, rows: IDTensor(positions.enumerated().map { $0.offset * width + $0.element }))
-                        continue
-                    }
                     h = block(h, mask: mask, dropout: dropout)
                     if let observer, observer.observesLayers {
                         observer.layerDidFinish(RecurrenceStep(index: t, layer: l, hidden: h, columns: columns, examples: examples, positions: positions, model: self))
@@ -213,17 +195,13 @@ public final class RecurrentGPT2 {
                 examples = keep.map { examples[$0] }
             }
         }
-        if monitoredRowsOnly { positions = positions.map { _ in 0 } }
-        return RecurrenceOutput(hidden: examples.isEmpty ? nil : h, columns: monitoredRowsOnly ? [] : columns, examples: examples,
+        return RecurrenceOutput(hidden: examples.isEmpty ? nil : h, columns: columns, examples: examples,
                                 positions: positions, stepsRun: stepsRun)
     }
 
-    /// Logits `[B, V]` at the monitored positions after `recurrence` steps (the training loss's input).
-    /// The last block runs on the monitored rows only (the others would not reach the logits).
-    public func monitoredLogits(_ input: ModelInput, recurrence: Int, dropout: Dropout? = nil, gradientSteps: Int? = nil) throws -> Tensor {
-        let output = try run(input, recurrence: recurrence, observer: nil, dropout: dropout, gradientSteps: gradientSteps,
-                             monitoredRowsOnly: true)
-        return readout(rows(of: output.hidden!, at: output.positions))
+    func checkRecurrence(_ recurrence: Int, gradientSteps: Int?) throws {
+        guard recurrence >= 1 else { throw RecurrentDepthError.invalidInput("recurrence must be at least 1, got \(recurrence)") }
+        if let k = gradientSteps, k < 1 { throw RecurrentDepthError.invalidInput("gradient steps must be at least 1, got \(k)") }
     }
 
     /// Rows `rows` of a tensor's first axis.

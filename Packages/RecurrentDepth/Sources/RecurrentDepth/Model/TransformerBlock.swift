@@ -68,8 +68,26 @@ public struct TransformerBlock {
             attended = attended.reshaped([b * t, d]).gatherRows(rows).reshaped([b, 1, d])
             residual = h.reshaped([b * t, d]).gatherRows(rows).reshaped([b, 1, d])
         }
-        let afterAttention = branch(attentionProjection, attended, addingTo: residual, dropout: dropout)
-        return feedForwardBranch(ln2(afterAttention), addingTo: afterAttention, dropout: dropout)
+        return afterAttention(attended, residual: residual, dropout: dropout)
+    }
+
+    /// The block on packed rows `h` `[N, D]` (`PackedRows`): the layer norms, projections and MLP
+    /// run on those rows alone; attention sees them in their places in the `[B, T]` grid, zeros in
+    /// the other slots (no packed row reads those: they are masked keys or later positions). With
+    /// `monitoredOnly`, only each example's monitored row leaves the block, as `[B, D]`.
+    func callAsFunction(packed h: Tensor, _ layout: PackedRows, mask: Tensor, dropout: Dropout?, monitoredOnly: Bool) -> Tensor {
+        let (b, t, d) = (layout.batch, layout.width, h.shape[1])
+        let grid = attention(ln1(h)).scatterRows(into: b * t, at: layout.slots).reshaped([b, t, 3 * d])
+        let attended = Tensor.causalAttention(grid, attentionMask: mask, heads: heads,
+                                              dropoutMask: dropout?.attentionMask(batch: b, heads: heads, time: t))
+        let leaving = attended.reshaped([b * t, d]).gatherRows(monitoredOnly ? layout.monitoredSlots : layout.slots)
+        return afterAttention(leaving, residual: monitoredOnly ? h.gatherRows(layout.monitoredRows) : h, dropout: dropout)
+    }
+
+    /// The attention's output projection into the residual, then the MLP branch.
+    private func afterAttention(_ attended: Tensor, residual: Tensor, dropout: Dropout?) -> Tensor {
+        let h = branch(attentionProjection, attended, addingTo: residual, dropout: dropout)
+        return feedForwardBranch(ln2(h), addingTo: h, dropout: dropout)
     }
 
     /// `residual + dropout(mlp.c_proj(gelu(mlp.c_fc(x))))` as one op (`Tensor.feedForward`), the

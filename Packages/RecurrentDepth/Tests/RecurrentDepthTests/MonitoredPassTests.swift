@@ -2,8 +2,9 @@ import XCTest
 import TensorKit
 @testable import RecurrentDepth
 
-/// A pass that reads only the monitored positions drops the columns none of them reads.
-final class LiveColumnsTests: XCTestCase {
+/// A pass that reads only the monitored positions drops the columns none of them reads
+/// (`LiveColumns`) and packs each example's rows before its answer (`PackedRows`).
+final class MonitoredPassTests: XCTestCase {
     /// Right-padded inputs of the given lengths, padded to `width`, ids from 1.
     func padded(_ lengths: [Int], width: Int, positions: [Int], seed: UInt64 = 1) -> ModelInput {
         var generator = RandomGenerator(seed: seed)
@@ -37,9 +38,28 @@ final class LiveColumnsTests: XCTestCase {
         XCTAssertEqual(applied.positions, [3, 3])
     }
 
+    func testPackedRowsAreEachExamplesTokensBeforeItsAnswerAndTheAnswer() throws {
+        // Lengths 2 and 3 padded to 4, answers at the last position: example 0 skips its slot 2.
+        let packed = try XCTUnwrap(PackedRows(padded([2, 3], width: 4, positions: [3, 3])))
+        XCTAssertEqual(packed.slots.ids, [0, 1, 3, 4, 5, 6, 7])
+        XCTAssertEqual(packed.columns, [0, 1, 3, 0, 1, 2, 3])
+        XCTAssertEqual(packed.monitoredRows.ids, [2, 6])
+        XCTAssertEqual(packed.monitoredSlots.ids, [3, 7])
+        let input = padded([2, 3], width: 4, positions: [3, 3])
+        XCTAssertEqual(packed.ids.ids, [0, 1, 3, 4, 5, 6, 7].map { input.ids.ids[$0] })
+        // inp_len: each example stops at its own answer.
+        XCTAssertEqual(PackedRows(padded([2, 4], width: 4, positions: [1, 3]))?.slots.ids, [0, 1, 4, 5, 6, 7])
+        // Every slot needed, or a monitored padding row without a real key before it: no packing.
+        XCTAssertNil(PackedRows(padded([4, 4], width: 4, positions: [3, 3])))
+        let noKey = ModelInput(ids: IDTensor(shape: [2, 3], ids: [0, 0, 5, 1, 2, 3]),
+                               mask: Tensor(shape: [2, 3], scalars: [0, 0, 1, 1, 1, 1]), positions: [1, 2])
+        XCTAssertNil(PackedRows(noKey))
+    }
+
     /// The logits at the monitored positions are bit for bit those of the full padded pass, for
     /// every kind of position embedding, both answer positions, input injection, and head widths
-    /// on both attention paths (8: any width; 16: the register rows).
+    /// on both attention paths (8: any width; 16: the register rows). The lengths differ, so the
+    /// pass both drops columns and packs rows.
     func testDroppingColumnsLeavesTheLogitsBitwiseEqual() throws {
         for positional in [PositionalEmbedding.learned, .sinusoidal, .none] {
             for (d, heads) in [(16, 2), (32, 2)] {
@@ -47,7 +67,8 @@ final class LiveColumnsTests: XCTestCase {
                 let lengths = [2, 3, 5, 4, 3]
                 for positions in [lengths.map { _ in 11 }, lengths.map { $0 - 1 }] {
                     let input = padded(lengths, width: 12, positions: positions)
-                    XCTAssertNotNil(LiveColumns(input))
+                    let live = try XCTUnwrap(LiveColumns(input))
+                    XCTAssertNotNil(PackedRows(live.apply(to: input)))
                     try withoutGrad {
                         let pruned = try model.monitoredLogits(input, recurrence: 3)
                         let output = try model.run(input, recurrence: 3)

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import TensorKit
+@testable import TensorKit
 
 /// TensorKit's buffer pool: freed buffers come back for the same size, zero-filled tensors are
 /// zero even on a reused (dirty) buffer, and the pool never holds more than its limit.
@@ -18,10 +18,31 @@ final class BufferPoolTests: XCTestCase {
         XCTAssertEqual(again.count, size)
     }
 
+    /// Sizes round up to eight classes per power of two: a slightly different size reuses the
+    /// buffer, and a class is never smaller than the request nor more than 1/8 above it.
+    func testNearbySizesShareABuffer() {
+        BufferPool.drain()
+        let size = 201_001
+        do { _ = Tensor(uninitialized: [size]) }
+        let before = BufferPool.statistics
+        let other = Tensor(uninitialized: [size + 700])
+        XCTAssertEqual(BufferPool.statistics.fresh - before.fresh, 0, "a size in the same class must reuse the buffer")
+        XCTAssertEqual(other.count, size + 700)
+        for bytes in [1, 63, 64, 65, 1000, 1024, 1025, 2047, 2048, 2049, 4096 * 3 + 5, 1 << 20, (1 << 20) + 1, 123_456_789] {
+            let c = BufferPool.sizeClass(bytes)
+            XCTAssertGreaterThanOrEqual(c, bytes)
+            XCTAssertEqual(c % 64, 0, "\(bytes): classes keep 64-byte multiples")
+            if bytes > 1024 { XCTAssertLessThanOrEqual(Double(c), Double(bytes) * 1.125, "\(bytes) → \(c)") }
+        }
+        XCTAssertEqual(Set(stride(from: (1 << 20) + 1, through: 1 << 21, by: 64).map(BufferPool.sizeClass)).count, 8,
+                       "eight classes from 1 MiB to 2 MiB")
+    }
+
     /// A buffer goes back to the partition it was taken from, even when another thread frees it,
     /// and is reused only there.
     func testBuffersReturnToTheirPartition() {
-        let size = 98_767  // a size no other test uses
+        BufferPool.drain()  // no buffer of this size class left over from another test
+        let size = 98_767
         final class Holder: @unchecked Sendable { var tensor: Tensor? }
         let made = Holder()
         made.tensor = BufferPool.withPartition(3) { Tensor(uninitialized: [size]) }

@@ -5,13 +5,15 @@ import TensorKit
 /// A pass that reads only the monitored positions drops the columns none of them reads
 /// (`LiveColumns`) and packs each example's rows before its answer (`PackedRows`).
 final class MonitoredPassTests: XCTestCase {
-    /// Right-padded inputs of the given lengths, padded to `width`, ids from 1.
-    func padded(_ lengths: [Int], width: Int, positions: [Int], seed: UInt64 = 1) -> ModelInput {
+    /// Right-padded inputs of the given lengths, padded to `width`, ids from 1. `shared[e] = k`:
+    /// example e begins with example 0's first k tokens.
+    func padded(_ lengths: [Int], width: Int, positions: [Int], shared: [Int: Int] = [:], seed: UInt64 = 1) -> ModelInput {
         var generator = RandomGenerator(seed: seed)
         var ids: [Int32] = [], mask: [Float] = []
-        for n in lengths {
+        for (e, n) in lengths.enumerated() {
             for j in 0..<width {
-                ids.append(j < n ? Int32(1 + generator.nextInt(below: 29)) : 0)
+                let token = j < (shared[e] ?? 0) ? ids[j] : Int32(1 + generator.nextInt(below: 29))
+                ids.append(j < n ? token : 0)
                 mask.append(j < n ? 1 : 0)
             }
         }
@@ -40,35 +42,55 @@ final class MonitoredPassTests: XCTestCase {
 
     func testPackedRowsAreEachExamplesTokensBeforeItsAnswerAndTheAnswer() throws {
         // Lengths 2 and 3 padded to 4, answers at the last position: example 0 skips its slot 2.
-        let packed = try XCTUnwrap(PackedRows(padded([2, 3], width: 4, positions: [3, 3])))
+        let packed = try XCTUnwrap(PackedRows(padded([2, 3], width: 4, positions: [3, 3]), sharingPrefixes: false))
         XCTAssertEqual(packed.slots.ids, [0, 1, 3, 4, 5, 6, 7])
+        XCTAssertEqual(packed.gridRows.ids, [0, 1, 2, 2, 3, 4, 5, 6], "slot 2 repeats example 0's answer row")
         XCTAssertEqual(packed.columns, [0, 1, 3, 0, 1, 2, 3])
         XCTAssertEqual(packed.monitoredRows.ids, [2, 6])
         XCTAssertEqual(packed.monitoredSlots.ids, [3, 7])
         let input = padded([2, 3], width: 4, positions: [3, 3])
         XCTAssertEqual(packed.ids.ids, [0, 1, 3, 4, 5, 6, 7].map { input.ids.ids[$0] })
         // inp_len: each example stops at its own answer.
-        XCTAssertEqual(PackedRows(padded([2, 4], width: 4, positions: [1, 3]))?.slots.ids, [0, 1, 4, 5, 6, 7])
+        XCTAssertEqual(PackedRows(padded([2, 4], width: 4, positions: [1, 3]), sharingPrefixes: false)?.slots.ids, [0, 1, 4, 5, 6, 7])
         // Every slot needed, or a monitored padding row without a real key before it: no packing.
-        XCTAssertNil(PackedRows(padded([4, 4], width: 4, positions: [3, 3])))
+        XCTAssertNil(PackedRows(padded([4, 4], width: 4, positions: [3, 3]), sharingPrefixes: false))
         let noKey = ModelInput(ids: IDTensor(shape: [2, 3], ids: [0, 0, 5, 1, 2, 3]),
                                mask: Tensor(shape: [2, 3], scalars: [0, 0, 1, 1, 1, 1]), positions: [1, 2])
-        XCTAssertNil(PackedRows(noKey))
+        XCTAssertNil(PackedRows(noKey, sharingPrefixes: true))
+    }
+
+    /// Examples that begin alike share those rows: the same token at the same column after the same
+    /// shared row. Here examples 1 and 2 begin with example 0's first two and first token.
+    func testPackedRowsShareCommonPrefixes() throws {
+        let input = padded([2, 3, 2], width: 4, positions: [3, 3, 3], shared: [1: 2, 2: 1])
+        let packed = try XCTUnwrap(PackedRows(input, sharingPrefixes: true))
+        // Rows: e·0, e·1 (shared by 0 and 1), 0's answer, 1's third token, 1's answer, 2's second token, 2's answer.
+        XCTAssertEqual(packed.count, 7)
+        XCTAssertEqual(packed.slots.ids, [0, 1, 3, 6, 7, 9, 11])
+        XCTAssertEqual(packed.gridRows.ids, [0, 1, 2, 2, 0, 1, 3, 4, 0, 5, 6, 6])
+        XCTAssertEqual(packed.monitoredRows.ids, [2, 4, 6])
+        XCTAssertEqual(packed.monitoredSlots.ids, [3, 7, 11])
+        XCTAssertEqual(packed.columns, [0, 1, 3, 2, 3, 1, 3])
+        XCTAssertEqual(try XCTUnwrap(PackedRows(input, sharingPrefixes: false)).count, 10)
+        // Two identical examples share everything, their answer included.
+        let twins = padded([3, 3], width: 4, positions: [3, 3], shared: [1: 3])
+        XCTAssertEqual(try XCTUnwrap(PackedRows(twins, sharingPrefixes: true)).monitoredRows.ids, [3, 3])
     }
 
     /// The logits at the monitored positions are bit for bit those of the full padded pass, for
     /// every kind of position embedding, both answer positions, input injection, and head widths
-    /// on both attention paths (8: any width; 16: the register rows). The lengths differ, so the
-    /// pass both drops columns and packs rows.
+    /// on both attention paths (8: any width; 16: the register rows). The lengths differ and some
+    /// examples begin alike, so the pass drops columns, packs rows and shares prefixes.
     func testDroppingColumnsLeavesTheLogitsBitwiseEqual() throws {
         for positional in [PositionalEmbedding.learned, .sinusoidal, .none] {
             for (d, heads) in [(16, 2), (32, 2)] {
                 let model = try smallModel(positional: positional, injection: true, d: d, heads: heads)
-                let lengths = [2, 3, 5, 4, 3]
+                let lengths = [2, 3, 5, 4, 3, 3]
                 for positions in [lengths.map { _ in 11 }, lengths.map { $0 - 1 }] {
-                    let input = padded(lengths, width: 12, positions: positions)
+                    let input = padded(lengths, width: 12, positions: positions, shared: [2: 2, 3: 1, 5: 3])
                     let live = try XCTUnwrap(LiveColumns(input))
-                    XCTAssertNotNil(PackedRows(live.apply(to: input)))
+                    let packed = try XCTUnwrap(PackedRows(live.apply(to: input), sharingPrefixes: true))
+                    XCTAssertLessThan(packed.count, try XCTUnwrap(PackedRows(live.apply(to: input), sharingPrefixes: false)).count)
                     try withoutGrad {
                         let pruned = try model.monitoredLogits(input, recurrence: 3)
                         let output = try model.run(input, recurrence: 3)
@@ -116,12 +138,12 @@ final class MonitoredPassTests: XCTestCase {
         XCTAssertEqual(rows(prunedOutput), rows(fullOutput))
     }
 
-    /// The gradient equals the full pass's (the dropped rows' share is exactly zero there; only
-    /// the order of the weight gradients' sums over rows differs).
+    /// The gradient equals the full pass's (the dropped rows' share is exactly zero there, and a
+    /// shared row gathers what each example sends it; only the order of the sums differs).
     func testDroppingColumnsLeavesTheGradientsEqual() throws {
         let model = try smallModel(positional: .learned, injection: true, d: 32, heads: 2)
         let lengths = [2, 3, 5, 4, 3, 2]
-        let input = padded(lengths, width: 12, positions: lengths.map { _ in 11 })
+        let input = padded(lengths, width: 12, positions: lengths.map { _ in 11 }, shared: [2: 2, 4: 1])
         let targets = IDTensor([3, 4, 5, 6, 7, 8])
         func gradients(_ logits: () throws -> Tensor) rethrows -> [[Float]] {
             for p in model.parameters { p.zeroGrad() }

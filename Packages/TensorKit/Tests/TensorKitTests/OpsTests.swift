@@ -283,20 +283,6 @@ final class OpsTests: XCTestCase {
         checkGradients([table], "gather with a repeated id") { $0[0].gatherRows(ids) }
     }
 
-    /// Packed rows put back in their places: zeros elsewhere, and gathering the same ids undoes it.
-    func testScatterRows() {
-        for cols in awkward {
-            let rows = randomTensor([4, cols], seed: 3)
-            let ids = IDTensor([6, 0, 3, 2])
-            let table = rows.scatterRows(into: 7, at: ids)
-            XCTAssertEqual(table.shape, [7, cols])
-            XCTAssertEqual(table.gatherRows(ids).scalars, rows.scalars)
-            for r in [1, 4, 5] { XCTAssertTrue((0..<cols).allSatisfy { table[r, $0] == 0 }, "row \(r)") }
-            XCTAssertEqual(table[6, cols - 1], rows[0, cols - 1])
-            checkGradients([rows], "scatter \(cols)") { $0[0].scatterRows(into: 7, at: ids) }
-        }
-    }
-
     func testAdditiveMaskAndDropout() {
         let mask = Tensor([1, 1, 0])
         XCTAssertEqual(Tensor.additiveMask(mask).scalars, [0, 0, -10000])

@@ -2,9 +2,10 @@ import TensorKit
 
 /// The pass the training loss and fixed-recurrence evaluation run: only the logits at the
 /// monitored positions leave it, so it computes only what reaches them. The columns no monitored
-/// row reads are dropped (`LiveColumns`), then, when examples of different lengths share the
-/// batch, each example's own padding before its answer (`PackedRows`); the very last block runs on
-/// the monitored rows alone. The logits are bit for bit those of the full pass (`run`).
+/// row reads are dropped (`LiveColumns`), then each example's own padding before its answer, and
+/// without dropout the rows examples that begin alike have in common are computed once
+/// (`PackedRows`); the very last block runs on the monitored rows alone. The logits are bit for bit
+/// those of the full pass (`run`).
 extension RecurrentGPT2 {
     /// Logits `[B, V]` at the monitored positions after `recurrence` steps (the training loss's input).
     public func monitoredLogits(_ input: ModelInput, recurrence: Int, dropout: Dropout? = nil, gradientSteps: Int? = nil) throws -> Tensor {
@@ -17,7 +18,8 @@ extension RecurrentGPT2 {
         try checkRecurrence(recurrence, gradientSteps: gradientSteps)
         let live = LiveColumns(input)
         let input = live?.apply(to: input) ?? input
-        let packed = PackedRows(input)
+        // Examples that begin alike share rows only where no dropout mask tells them apart.
+        let packed = PackedRows(input, sharingPrefixes: dropout?.isIdentity ?? true)
         let embedded: Tensor
         if let packed {
             var rows = tokenEmbedding.gatherRows(packed.ids)

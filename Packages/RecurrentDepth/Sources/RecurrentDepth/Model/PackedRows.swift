@@ -3,17 +3,25 @@ import TensorKit
 /// The rows of a padded batch that a monitored-logits pass needs, packed: for each example, its
 /// unmasked positions before the monitored one, and the monitored one. Every other slot of the
 /// `[B, T]` grid is padding before the answer (a key of weight exactly 0) or a position after it,
-/// which the example's causal rows never read (see `LiveColumns`, which drops the columns that
-/// are such a slot in every example; this drops the slots one example at a time).
+/// which the example's causal rows never read (`LiveColumns` drops the columns that are such a slot
+/// in every example; this drops them one example at a time).
+///
+/// A row's hidden state depends only on the rows it reads: its own token and position and those
+/// of the needed rows before it. With `sharingPrefixes`, examples that begin alike (the same
+/// entity, the same first relations) compute their common rows once. That is exact without
+/// dropout (evaluation, or training with every rate 0); with dropout each example must draw its
+/// own masks, so nothing is shared.
 ///
 /// The blocks run their row-wise work (layer norms, projections, the MLP: nearly all the
-/// arithmetic) on the packed rows `[N, D]` only; attention puts them back in the grid, zeros
-/// elsewhere, and takes them out again. A curriculum batch mixes inputs of 2 to k + 1 tokens, so at
-/// stage k about half its grid is such padding.
+/// arithmetic) on the packed rows `[N, D]` only; attention gathers each example's rows into the
+/// grid and its output is read back at one slot per packed row.
 struct PackedRows {
     let batch: Int
     let width: Int
-    /// For each packed row, its grid slot `b·T + t`, ascending.
+    /// For each grid slot `b·T + t`, the packed row it holds. A slot no needed row reads (padding
+    /// before the answer, anything after it) holds one of its example's rows: any finite values do.
+    let gridRows: IDTensor
+    /// For each packed row, a grid slot that holds it, where its attention output is read.
     let slots: IDTensor
     /// For each packed row, its token and its column `t`.
     let ids: IDTensor
@@ -22,31 +30,50 @@ struct PackedRows {
     let monitoredRows: IDTensor
     let monitoredSlots: IDTensor
 
-    /// nil when every slot is needed, or when some monitored padding row has no unmasked key at or
-    /// before it (its softmax then spreads over padding keys, whose values must stay).
-    init?(_ input: ModelInput) {
+    /// What a row's hidden state depends on: the row before it in its example (-1 for the first),
+    /// its token, its column, and its mask value.
+    private struct Prefix: Hashable {
+        var parent: Int32, token: Int32, column: Int32, mask: UInt32
+    }
+
+    /// nil when every slot is its own needed row, or when some monitored padding row has no unmasked
+    /// key at or before it (its softmax then spreads over padding keys, whose values must stay).
+    init?(_ input: ModelInput, sharingPrefixes: Bool) {
         let (b, t) = (input.batchSize, input.length)
         let mask = input.mask.scalars, tokens = input.ids.ids
+        var gridRows = [Int32](repeating: -1, count: b * t)
         var slots: [Int32] = [], ids: [Int32] = [], columns: [Int] = []
         var monitoredRows: [Int32] = [], monitoredSlots: [Int32] = []
+        var known: [Prefix: Int32] = [:]
         for e in 0..<b {
             let p = input.positions[e]
             var sawKey = mask[e * t + p] != 0
+            var parent: Int32 = -1
             for j in 0...p where j == p || mask[e * t + j] != 0 {
-                if j == p {
-                    monitoredRows.append(Int32(slots.count))
-                    monitoredSlots.append(Int32(e * t + j))
+                if j < p { sawKey = true }
+                let slot = e * t + j
+                let prefix = Prefix(parent: parent, token: tokens[slot], column: Int32(j), mask: mask[slot].bitPattern)
+                let row: Int32
+                if sharingPrefixes, let seen = known[prefix] {
+                    row = seen
                 } else {
-                    sawKey = true
+                    row = Int32(slots.count)
+                    if sharingPrefixes { known[prefix] = row }
+                    slots.append(Int32(slot))
+                    ids.append(tokens[slot])
+                    columns.append(j)
                 }
-                slots.append(Int32(e * t + j))
-                ids.append(tokens[e * t + j])
-                columns.append(j)
+                gridRows[slot] = row
+                parent = row
             }
             if !sawKey { return nil }
+            monitoredRows.append(parent)
+            monitoredSlots.append(Int32(e * t + p))
+            for j in 0..<t where gridRows[e * t + j] < 0 { gridRows[e * t + j] = parent }
         }
         if slots.count == b * t { return nil }
         (batch, width) = (b, t)
+        self.gridRows = IDTensor(shape: [b * t], ids: gridRows)
         self.slots = IDTensor(shape: [slots.count], ids: slots)
         self.ids = IDTensor(shape: [ids.count], ids: ids)
         self.columns = columns

@@ -72,12 +72,13 @@ public struct TransformerBlock {
     }
 
     /// The block on packed rows `h` `[N, D]` (`PackedRows`): the layer norms, projections and MLP
-    /// run on those rows alone; attention sees them in their places in the `[B, T]` grid, zeros in
-    /// the other slots (no packed row reads those: they are masked keys or later positions). With
-    /// `monitoredOnly`, only each example's monitored row leaves the block, as `[B, D]`.
+    /// run on those rows alone; attention gathers each example's rows into the `[B, T]` grid (its
+    /// other slots, which no needed row reads, repeat one of them) and each packed row's output is
+    /// read at one of its slots. With `monitoredOnly`, only each example's monitored row leaves the
+    /// block, as `[B, D]`.
     func callAsFunction(packed h: Tensor, _ layout: PackedRows, mask: Tensor, dropout: Dropout?, monitoredOnly: Bool) -> Tensor {
         let (b, t, d) = (layout.batch, layout.width, h.shape[1])
-        let grid = attention(ln1(h)).scatterRows(into: b * t, at: layout.slots).reshaped([b, t, 3 * d])
+        let grid = attention(ln1(h)).gatherRows(layout.gridRows).reshaped([b, t, 3 * d])
         let attended = Tensor.causalAttention(grid, attentionMask: mask, heads: heads,
                                               dropoutMask: dropout?.attentionMask(batch: b, heads: heads, time: t))
         let leaving = attended.reshaped([b * t, d]).gatherRows(monitoredOnly ? layout.monitoredSlots : layout.slots)

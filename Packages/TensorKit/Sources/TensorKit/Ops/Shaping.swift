@@ -1,4 +1,4 @@
-// Views and copies: reshape (a view), permute/transpose, slice, concatenate, split, row gather and scatter.
+// Views and copies: reshape (a view), permute/transpose, slice, concatenate, split, row gather.
 import Foundation
 
 extension Tensor {
@@ -116,31 +116,6 @@ extension Tensor {
                 Backends.current.scatterAddRows(g.pointer, ids: $0.baseAddress!, count: ids.count, cols: cols, dTable.pointer)
             }
             return [dTable]
-        }
-    }
-
-    /// The inverse of a gather: a `[rows, cols]` table of zeros with row `ids[i]` set to row `i` of
-    /// this `[ids.count, cols]` tensor (packed rows put back in their places). Ids must be distinct
-    /// and in range; the gradient is the same rows of the output's gradient.
-    public func scatterRows(into rows: Int, at ids: IDTensor) -> Tensor {
-        precondition(rank == 2 && shape[0] == ids.count, "scatterRows: \(ids.count) ids for rows of shape \(shape)")
-        let cols = shape[1]
-        var seen = [Bool](repeating: false, count: rows)
-        for (i, id) in ids.ids.enumerated() {
-            precondition(id >= 0 && Int(id) < rows, "scatterRows: id \(id) at position \(i) is out of range for \(rows) rows")
-            precondition(!seen[Int(id)], "scatterRows: id \(id) at position \(i) repeats")
-            seen[Int(id)] = true
-        }
-        let out = Tensor(zeros: [rows, cols])
-        ids.ids.withUnsafeBufferPointer {
-            Backends.current.scatterAddRows(pointer, ids: $0.baseAddress!, count: ids.count, cols: cols, out.pointer)
-        }
-        return out.recording("scatterRows", [self]) { g in
-            let dRows = Tensor(uninitialized: self.shape)
-            ids.ids.withUnsafeBufferPointer {
-                Backends.current.gatherRows(g.pointer, ids: $0.baseAddress!, count: ids.count, cols: cols, dRows.pointer)
-            }
-            return [dRows]
         }
     }
 

@@ -36,7 +36,7 @@ final class ModelTests: XCTestCase {
         }
     }
 
-    /// `monitoredLogits` runs the last block on the monitored rows only: the logits and every
+    /// `monitoredLogits` computes only what reaches the monitored rows: the logits and every
     /// parameter gradient equal those read from the full hidden states, for positions that differ
     /// per example (padding included) and with input injection.
     func testMonitoredLogitsEqualTheFullForward() throws {

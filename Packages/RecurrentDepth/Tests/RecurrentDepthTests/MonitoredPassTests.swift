@@ -86,6 +86,13 @@ final class MonitoredPassTests: XCTestCase {
             for (d, heads) in [(16, 2), (32, 2)] {
                 let model = try smallModel(positional: positional, injection: true, d: d, heads: heads)
                 let lengths = [2, 3, 5, 4, 3, 3]
+                // Equal lengths at the last position: columns dropped, nothing left to pack.
+                let equal = padded([3, 3, 3], width: 12, positions: [11, 11, 11])
+                try withoutGrad {
+                    let output = try model.run(equal, recurrence: 3)
+                    XCTAssertEqual(try model.monitoredLogits(equal, recurrence: 3).scalars,
+                                   model.readout(model.rows(of: output.hidden!, at: output.positions)).scalars)
+                }
                 for positions in [lengths.map { _ in 11 }, lengths.map { $0 - 1 }] {
                     let input = padded(lengths, width: 12, positions: positions, shared: [2: 2, 3: 1, 5: 3])
                     let live = try XCTUnwrap(LiveColumns(input))
@@ -99,6 +106,35 @@ final class MonitoredPassTests: XCTestCase {
                     }
                 }
             }
+        }
+    }
+
+    /// Padding between tokens or before them (not what the batcher writes, but valid input): each
+    /// example keeps its columns up to its last real token, so every key stays in its column and
+    /// the logits stay bitwise equal.
+    func testInteriorAndLeftPaddingStayBitwiseEqual() throws {
+        let model = try smallModel(positional: .none, injection: true, d: 32, heads: 2)
+        let t = 24
+        var ids = [Int32](repeating: 0, count: 3 * t), mask = [Float](repeating: 0, count: 3 * t)
+        for (e, real) in [[0, 2, 3, 17], [1, 2, 16], [0, 4, 5, 6, 18]].enumerated() {
+            for j in real { ids[e * t + j] = Int32(1 + (j * 7 + e) % 29); mask[e * t + j] = 1 }
+        }
+        let input = ModelInput(ids: IDTensor(shape: [3, t], ids: ids), mask: Tensor(shape: [3, t], scalars: mask),
+                               positions: [23, 16, 23])
+        XCTAssertEqual(LiveColumns(input)?.columns, Array(0...18) + [23])
+        try withoutGrad {
+            let output = try model.run(input, recurrence: 3)
+            XCTAssertEqual(try model.monitoredLogits(input, recurrence: 3).scalars,
+                           model.readout(model.rows(of: output.hidden!, at: output.positions)).scalars)
+        }
+    }
+
+    func testMaskValuesOtherThanZeroAndOneAreRejected() throws {
+        let model = try smallModel()
+        let input = ModelInput(ids: IDTensor(shape: [2, 3], ids: [1, 2, 3, 4, 5, 6]),
+                               mask: Tensor(shape: [2, 3], scalars: [1, 1, 1, 1, 0.5, 0]), positions: [2, 2])
+        XCTAssertThrowsError(try withoutGrad { try model.monitoredLogits(input, recurrence: 2) }) { error in
+            XCTAssertTrue("\(error)".contains("mask value 0.5 of example 1 at position 1"), "\(error)")
         }
     }
 
@@ -145,9 +181,12 @@ final class MonitoredPassTests: XCTestCase {
         let lengths = [2, 3, 5, 4, 3, 2]
         let input = padded(lengths, width: 12, positions: lengths.map { _ in 11 }, shared: [2: 2, 4: 1])
         let targets = IDTensor([3, 4, 5, 6, 7, 8])
-        func gradients(_ logits: () throws -> Tensor) rethrows -> [[Float]] {
+        var logits: [[Float]] = []
+        func gradients(_ compute: () throws -> Tensor) rethrows -> [[Float]] {
             for p in model.parameters { p.zeroGrad() }
-            Tensor.crossEntropy(try logits(), targets: targets).backward()
+            let l = try compute()
+            logits.append(l.scalars)
+            Tensor.crossEntropy(l, targets: targets).backward()
             return model.parameters.map { $0.grad?.scalars ?? [] }
         }
         let full = try gradients {
@@ -155,6 +194,7 @@ final class MonitoredPassTests: XCTestCase {
             return model.readout(model.rows(of: output.hidden!, at: output.positions))
         }
         let pruned = try gradients { try model.monitoredLogits(input, recurrence: 3) }
+        XCTAssertEqual(logits[0], logits[1], "the recorded forward pass is bitwise equal too")
         for (name, (a, b)) in zip(model.namedParameters.map(\.0), zip(pruned, full)) {
             XCTAssertFalse(a.isEmpty, name)
             assertClose(Tensor(a), Tensor(b), rtol: 1e-4, atol: 1e-6, "gradient of \(name)")

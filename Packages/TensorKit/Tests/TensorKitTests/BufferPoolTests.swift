@@ -8,7 +8,8 @@ import XCTest
 /// own sizes and at differences, never at absolute totals.)
 final class BufferPoolTests: XCTestCase {
     func testFreedBuffersAreReusedForTheSameSize() {
-        let size = 123_457  // a size no other test uses
+        BufferPool.drain()
+        let size = 123_457
         do { _ = Tensor(uninitialized: [size]) }  // allocated, then freed into the pool
         let before = BufferPool.statistics
         let again = Tensor(uninitialized: [size])

@@ -18,20 +18,21 @@ struct LiveColumns: Equatable {
     let columns: [Int]
 
     /// nil when every column is needed, or when some monitored padding row has no unmasked key
-    /// at or before it (its softmax would then spread over padding keys, which must all stay).
+    /// at or before it (`ModelInput.monitoredReads`).
+    ///
+    /// Each example keeps every column up to its last unmasked position before the answer, padding
+    /// between tokens included, so every real key stays at its column: the softmax sums its terms
+    /// in lanes chosen by column, and a key moved to another lane would change the sum's rounding.
     init?(_ input: ModelInput) {
         let (b, t) = (input.batchSize, input.length)
         var needed = [Bool](repeating: false, count: t)
         let mask = input.mask.scalars
         for e in 0..<b {
-            let p = input.positions[e]
-            needed[p] = true
-            var sawKey = mask[e * t + p] != 0
-            for j in 0..<p where mask[e * t + j] != 0 {
-                needed[j] = true
-                sawKey = true
+            guard let reads = input.monitoredReads(of: e, mask: mask) else { return nil }
+            if let lastKey = reads.last(where: { mask[e * t + $0] != 0 }) {
+                for j in 0...lastKey { needed[j] = true }
             }
-            if !sawKey { return nil }
+            needed[reads.last!] = true
         }
         let columns = needed.indices.filter { needed[$0] }
         if columns.count == t { return nil }

@@ -16,6 +16,19 @@ public struct ModelInput {
     public var batchSize: Int { ids.shape[0] }
     public var length: Int { ids.shape[1] }
 
+    /// The positions example `e`'s monitored row reads, ascending: the unmasked positions before
+    /// it, then the monitored position itself (given `mask`, the mask's scalars). Every other
+    /// position is a padding key of weight exactly 0 or comes after it. nil when the monitored
+    /// position is padding with no unmasked position before it: its softmax then spreads over
+    /// padding keys, which all count.
+    func monitoredReads(of e: Int, mask: [Float]) -> [Int]? {
+        let (t, p) = (length, positions[e])
+        var reads = (0..<p).filter { mask[e * t + $0] != 0 }
+        if reads.isEmpty && mask[e * t + p] == 0 { return nil }
+        reads.append(p)
+        return reads
+    }
+
     /// Examples `range` of the batch (a slice for data-parallel training).
     public func examples(_ range: Range<Int>) -> ModelInput {
         let t = length

@@ -37,7 +37,7 @@ struct PackedRows {
     }
 
     /// nil when every slot is its own needed row, or when some monitored padding row has no unmasked
-    /// key at or before it (its softmax then spreads over padding keys, whose values must stay).
+    /// key at or before it (`ModelInput.monitoredReads`).
     init?(_ input: ModelInput, sharingPrefixes: Bool) {
         let (b, t) = (input.batchSize, input.length)
         let mask = input.mask.scalars, tokens = input.ids.ids
@@ -46,11 +46,10 @@ struct PackedRows {
         var monitoredRows: [Int32] = [], monitoredSlots: [Int32] = []
         var known: [Prefix: Int32] = [:]
         for e in 0..<b {
-            let p = input.positions[e]
-            var sawKey = mask[e * t + p] != 0
+            guard let reads = input.monitoredReads(of: e, mask: mask) else { return nil }
+            let p = reads.last!
             var parent: Int32 = -1
-            for j in 0...p where j == p || mask[e * t + j] != 0 {
-                if j < p { sawKey = true }
+            for j in reads {
                 let slot = e * t + j
                 let prefix = Prefix(parent: parent, token: tokens[slot], column: Int32(j), mask: mask[slot].bitPattern)
                 let row: Int32
@@ -66,7 +65,6 @@ struct PackedRows {
                 gridRows[slot] = row
                 parent = row
             }
-            if !sawKey { return nil }
             monitoredRows.append(parent)
             monitoredSlots.append(Int32(e * t + p))
             for j in 0..<t where gridRows[e * t + j] < 0 { gridRows[e * t + j] = parent }

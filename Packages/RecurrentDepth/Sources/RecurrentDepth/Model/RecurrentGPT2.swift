@@ -134,6 +134,10 @@ public final class RecurrentGPT2 {
         let (b, t) = (input.ids.shape.first ?? 0, input.ids.shape.count == 2 ? input.ids.shape[1] : 0)
         guard input.ids.shape.count == 2, b > 0, t > 0 else { throw RecurrentDepthError.invalidInput("ids must be [batch, length] and non-empty, got \(input.ids.shape)") }
         guard input.mask.shape == [b, t] else { throw RecurrentDepthError.invalidInput("mask is \(input.mask.shape), ids are [\(b), \(t)]") }
+        let mask = input.mask.scalars
+        if let bad = mask.firstIndex(where: { $0 != 0 && $0 != 1 }) {
+            throw RecurrentDepthError.invalidInput("mask value \(mask[bad]) of example \(bad / t) at position \(bad % t) is neither 1 (token) nor 0 (padding)")
+        }
         guard input.positions.count == b else { throw RecurrentDepthError.invalidInput("\(input.positions.count) monitored positions for \(b) examples") }
         if config.positionalEmbedding != .none && t > config.positions {
             throw RecurrentDepthError.invalidInput("sequence length \(t) exceeds n_positions \(config.positions)")

@@ -1,12 +1,14 @@
 import Synchronization
 
 /// Freed tensor buffers kept by size class and handed out again: a training step allocates the same
-/// sizes every time, so after the first step no buffer is new. Sizes are rounded up to one of eight
-/// classes per power of two (at most 12.5% more): batches whose shapes differ a little from step to
-/// step (packed rows of padded inputs) reuse each other's buffers instead of filling the pool with
-/// one size each. Without it every op's output is a
+/// sizes every time, so after the first step no buffer is new. Without it every op's output is a
 /// fresh `malloc`, and glibc returns large blocks to the OS, so each step paid page faults and
 /// zero-filling (~10% of a step). At most `limit` bytes are kept; beyond that buffers are freed.
+///
+/// Sizes are rounded up to a multiple of 64 bytes, and above 1 KiB to one of eight classes per
+/// power of two (at most 12.5% more): batches whose shapes differ a little from step to step
+/// (packed rows of padded inputs) reuse each other's buffers instead of filling the pool with one
+/// size each.
 ///
 /// Work running on several threads at once (data-parallel slices of a batch) takes buffers from
 /// partitions of its own (`withPartition`): a buffer goes back to the partition it came from,

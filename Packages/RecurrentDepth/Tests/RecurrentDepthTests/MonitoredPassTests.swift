@@ -75,6 +75,15 @@ final class MonitoredPassTests: XCTestCase {
         // Two identical examples share everything, their answer included.
         let twins = padded([3, 3], width: 4, positions: [3, 3], shared: [1: 3])
         XCTAssertEqual(try XCTUnwrap(PackedRows(twins, sharingPrefixes: true)).monitoredRows.ids, [3, 3])
+        // The same token after the same row, but at another column, or padding where the other has
+        // a token: different rows.
+        let apart = ModelInput(ids: IDTensor(shape: [4, 5], ids: [7, 0, 9, 0, 0, 7, 0, 0, 9, 0, 7, 9, 0, 0, 0, 7, 9, 0, 0, 0]),
+                               mask: Tensor(shape: [4, 5], scalars: [1, 0, 1, 0, 0, 1, 0, 0, 1, 0, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0]),
+                               positions: [4, 4, 1, 4])
+        let rows = try XCTUnwrap(PackedRows(apart, sharingPrefixes: true))
+        XCTAssertEqual(Set([0, 5, 10, 15].map { rows.gridRows.ids[$0] }).count, 1, "the first token is shared")
+        // 9 at column 2, at column 3, padding 9 at column 1 and token 9 at column 1: four rows.
+        XCTAssertEqual(rows.count, 8)
     }
 
     /// The logits at the monitored positions are bit for bit those of the full padded pass, for
@@ -86,12 +95,20 @@ final class MonitoredPassTests: XCTestCase {
             for (d, heads) in [(16, 2), (32, 2)] {
                 let model = try smallModel(positional: positional, injection: true, d: d, heads: heads)
                 let lengths = [2, 3, 5, 4, 3, 3]
-                // Equal lengths at the last position: columns dropped, nothing left to pack.
-                let equal = padded([3, 3, 3], width: 12, positions: [11, 11, 11])
-                try withoutGrad {
-                    let output = try model.run(equal, recurrence: 3)
-                    XCTAssertEqual(try model.monitoredLogits(equal, recurrence: 3).scalars,
-                                   model.readout(model.rows(of: output.hidden!, at: output.positions)).scalars)
+                // Equal lengths at the last position (columns dropped, little to pack); twins and
+                // an inp_len example that is a prefix of an earlier one (a monitored row another
+                // example created); equal-length examples sharing their padded answer row.
+                let sharedAnswers = [
+                    padded([3, 3, 3], width: 12, positions: [11, 11, 11]),
+                    padded([4, 4, 2, 3], width: 12, positions: [3, 3, 1, 2], shared: [1: 4, 2: 2, 3: 3]),
+                    padded([3, 3, 3], width: 12, positions: [11, 11, 11], shared: [1: 3, 2: 3]),
+                ]
+                for input in sharedAnswers {
+                    try withoutGrad {
+                        let output = try model.run(input, recurrence: 3)
+                        XCTAssertEqual(try model.monitoredLogits(input, recurrence: 3).scalars,
+                                       model.readout(model.rows(of: output.hidden!, at: output.positions)).scalars)
+                    }
                 }
                 for positions in [lengths.map { _ in 11 }, lengths.map { $0 - 1 }] {
                     let input = padded(lengths, width: 12, positions: positions, shared: [2: 2, 3: 1, 5: 3])
@@ -127,6 +144,19 @@ final class MonitoredPassTests: XCTestCase {
             XCTAssertEqual(try model.monitoredLogits(input, recurrence: 3).scalars,
                            model.readout(model.rows(of: output.hidden!, at: output.positions)).scalars)
         }
+    }
+
+    /// With dropout, each example draws its own masks: identical examples are not merged, so
+    /// their logits differ.
+    func testDropoutKeepsIdenticalExamplesApart() throws {
+        let model = try smallModel(positional: .learned, injection: false, d: 32, heads: 2)
+        let twins = padded([3, 3], width: 6, positions: [5, 5], shared: [1: 3])
+        // Embedding dropout only: were the twins merged, their one set of rows would see one mask.
+        let dropout = Dropout(embedding: 0.3, attention: 0, residual: 0, generator: RandomGenerator(seed: 5))
+        let logits = try model.monitoredLogits(twins, recurrence: 2, dropout: dropout).scalars
+        XCTAssertNotEqual(Array(logits[0..<30]), Array(logits[30..<60]))
+        let plain = try withoutGrad { try model.monitoredLogits(twins, recurrence: 2) }.scalars
+        XCTAssertEqual(Array(plain[0..<30]), Array(plain[30..<60]))
     }
 
     func testMaskValuesOtherThanZeroAndOneAreRejected() throws {
@@ -178,9 +208,10 @@ final class MonitoredPassTests: XCTestCase {
     /// shared row gathers what each example sends it; only the order of the sums differs).
     func testDroppingColumnsLeavesTheGradientsEqual() throws {
         let model = try smallModel(positional: .learned, injection: true, d: 32, heads: 2)
-        let lengths = [2, 3, 5, 4, 3, 2]
-        let input = padded(lengths, width: 12, positions: lengths.map { _ in 11 }, shared: [2: 2, 4: 1])
-        let targets = IDTensor([3, 4, 5, 6, 7, 8])
+        let lengths = [2, 3, 5, 4, 3, 2, 5]
+        // Example 6 is example 2's twin: both read the answer row they share.
+        let input = padded(lengths, width: 12, positions: lengths.map { _ in 11 }, shared: [2: 2, 4: 1, 6: 5])
+        let targets = IDTensor([3, 4, 5, 6, 7, 8, 9])
         var logits: [[Float]] = []
         func gradients(_ compute: () throws -> Tensor) rethrows -> [[Float]] {
             for p in model.parameters { p.zeroGrad() }

@@ -6,8 +6,8 @@ import TensorKit
 /// which the example's causal rows never read (`LiveColumns` drops the columns that are such a slot
 /// in every example; this drops them one example at a time).
 ///
-/// A row's hidden state depends only on the rows it reads: its own token and position and those
-/// of the needed rows before it. With `sharingPrefixes`, examples that begin alike (the same
+/// A row's hidden state depends only on what it reads: its own token, column and mask, and the
+/// needed rows before it (their tokens, columns and masks in turn). With `sharingPrefixes`, examples that begin alike (the same
 /// entity, the same first relations) compute their common rows once. That is exact without
 /// dropout (evaluation, or training with every rate 0); with dropout each example must draw its
 /// own masks, so nothing is shared.
@@ -19,7 +19,8 @@ struct PackedRows {
     let batch: Int
     let width: Int
     /// For each grid slot `b·T + t`, the packed row it holds. A slot no needed row reads (padding
-    /// before the answer, anything after it) holds one of its example's rows: any finite values do.
+    /// before the answer, anything after it) holds its example's monitored row: as a masked key it
+    /// gets weight exactly 0, as real padding rows do in the full pass.
     let gridRows: IDTensor
     /// For each packed row, a grid slot that holds it, where its attention output is read.
     let slots: IDTensor
@@ -31,9 +32,9 @@ struct PackedRows {
     let monitoredSlots: IDTensor
 
     /// What a row's hidden state depends on: the row before it in its example (-1 for the first),
-    /// its token, its column, and its mask value.
+    /// its token, its column, and whether it is a token or padding.
     private struct Prefix: Hashable {
-        var parent: Int32, token: Int32, column: Int32, mask: UInt32
+        var parent: Int32, token: Int32, column: Int32, isToken: Bool
     }
 
     /// nil when every slot is its own needed row, or when some monitored padding row has no unmasked
@@ -51,7 +52,7 @@ struct PackedRows {
             var parent: Int32 = -1
             for j in reads {
                 let slot = e * t + j
-                let prefix = Prefix(parent: parent, token: tokens[slot], column: Int32(j), mask: mask[slot].bitPattern)
+                let prefix = Prefix(parent: parent, token: tokens[slot], column: Int32(j), isToken: mask[slot] != 0)
                 let row: Int32
                 if sharingPrefixes, let seen = known[prefix] {
                     row = seen

@@ -203,6 +203,7 @@ public final class RecurrentGPT2 {
                                 positions: positions, stepsRun: stepsRun)
     }
 
+    /// The recurrence and truncation arguments of `run` and `monitoredLogits`: at least 1 each.
     func checkRecurrence(_ recurrence: Int, gradientSteps: Int?) throws {
         guard recurrence >= 1 else { throw RecurrentDepthError.invalidInput("recurrence must be at least 1, got \(recurrence)") }
         if let k = gradientSteps, k < 1 { throw RecurrentDepthError.invalidInput("gradient steps must be at least 1, got \(k)") }

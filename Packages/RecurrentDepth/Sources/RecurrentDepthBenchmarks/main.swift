@@ -18,6 +18,7 @@ struct Shape: Codable {
     var arguments: [String] {
         ["--d", "\(d)", "--layers", "\(layers)", "--heads", "\(heads)", "--r", "\(r)", "--batch", "\(batch)", "--seq", "\(seq)", "--vocab", "\(vocab)"]
     }
+    /// loop's arguments: the peer's, and the padded lengths.
     var ownArguments: [String] { arguments + (lengths.map { ["--lengths", "\($0.lowerBound)-\($0.upperBound)"] } ?? []) }
 }
 
@@ -313,10 +314,12 @@ func measureRow(_ baseShape: Shape, _ pass: Pass, goal: Double?) {
     if peerAvailable && peer == nil { missed.append("\(pass.rawValue) \(shape.label): PyTorch's measurement failed") }
     if compiledPeer && compiled == nil { compiledFailures.append("\(pass.rawValue) \(shape.label)") }
 }
-for shape in peerShapes where options.filter.map({ shape.label.contains($0) }) ?? true {
+/// Whether `--filter` (if given) selects the shape.
+func selected(_ shape: Shape) -> Bool { options.filter.map { shape.label.contains($0) } ?? true }
+for shape in peerShapes where selected(shape) {
     for pass in options.passes { measureRow(shape, pass, goal: target(shape, pass)) }
 }
-let padded = paddedShapes.filter { shape in options.filter.map { shape.label.contains($0) } ?? true }
+let padded = paddedShapes.filter(selected)
 if !padded.isEmpty {
     print("| padded batches (no target: the peer computes every padded position, as the reference does) | | | | | | | | | | |"
           + (compiledPeer ? " | |" : ""))
@@ -331,7 +334,7 @@ if !compiledFailures.isEmpty {
 }
 if peerAvailable {
     print("")
-    let targeted = peerShapes.contains { shape in options.filter.map { shape.label.contains($0) } ?? true }
+    let targeted = peerShapes.contains(where: selected)
     if targeted || !missed.isEmpty {
         print(missed.isEmpty ? "Every target met." : "Targets not met:\n" + missed.map { "- " + $0 }.joined(separator: "\n"))
     }

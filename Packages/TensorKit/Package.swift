@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "TensorKitAVX512", dependencies: ["TensorKitVectorMath"], swiftSettings: avx512),
         // exp and GELU written once for any lane count, all inlined: each client compiles them for its own target.
         .target(name: "TensorKitVectorMath", swiftSettings: fast),
-        .executableTarget(name: "TensorKitBenchmarks", dependencies: ["TensorKit"], swiftSettings: fast),
+        .executableTarget(name: "TensorKitBenchmarks", dependencies: ["TensorKit", "TensorKitAVX512"], swiftSettings: fast),
         .executableTarget(name: "TensorKitExample", dependencies: ["TensorKit"], swiftSettings: fast),
         .testTarget(name: "TensorKitTests", dependencies: ["TensorKit"], swiftSettings: fast),
     ],

@@ -1,6 +1,6 @@
 // tensorkit-bench: GEMM throughput next to numpy's OpenBLAS, printed as a Markdown table.
 //
-//   swift run -c release tensorkit-bench [--threads N] [--quick] [--filter SUBSTRING] [--no-numpy]
+//   swift run -c release tensorkit-bench [--threads N] [--quick] [--filter SUBSTRING] [--no-numpy] [--ceiling]
 
 import Foundation
 import TensorKit
@@ -11,29 +11,42 @@ var threads = 2
 var quick = false
 var filter: String? = nil
 var numpyWanted = true
+var ceilingOnly = false
 var argi = 1
+/// A bad command line: says what was wrong on standard error and exits with status 2.
+func usageError(_ message: String) -> Never {
+    FileHandle.standardError.write("tensorkit-bench: \(message) (see --help)\n".data(using: .utf8)!)
+    exit(2)
+}
 let argv = CommandLine.arguments
 while argi < argv.count {
     switch argv[argi] {
     case "--threads":
         argi += 1
         guard argi < argv.count, let t = Int(argv[argi]), t > 0 else {
-            fatalError("--threads needs a positive integer")
+            usageError("--threads needs a positive integer")
         }
         threads = t
     case "--quick":
         quick = true
     case "--filter":
         argi += 1
-        guard argi < argv.count else { fatalError("--filter needs a substring of the shape label") }
+        guard argi < argv.count else { usageError("--filter needs a substring of the shape label") }
         filter = argv[argi]
     case "--no-numpy":
         numpyWanted = false
+    case "--ceiling":
+        ceilingOnly = true
     case "-h", "--help":
-        print("usage: tensorkit-bench [--threads N] [--quick] [--filter SUBSTRING] [--no-numpy]")
+        print("""
+        usage: tensorkit-bench [--threads N] [--quick] [--filter SUBSTRING] [--no-numpy] [--ceiling]
+        GEMM GFLOP/s next to numpy's (OpenBLAS) on square, training and attention shapes, then the
+        micro-kernel ceiling: the AVX-512 micro-kernel alone on L1-resident panels, on 1 and on N
+        threads, the most any product can reach here. --ceiling prints only the ceiling.
+        """)
         exit(0)
     default:
-        fatalError("unknown argument \(argv[argi])")
+        usageError("unknown argument \(argv[argi])")
     }
     argi += 1
 }
@@ -223,6 +236,22 @@ final class NumpyRunner {
 
 // MARK: - Report
 
+/// Prints the micro-kernel ceiling on 1 thread and on all of them.
+func printCeiling() {
+    let seconds = quick ? 0.2 : 1.0
+    guard let one = kernelCeiling(threads: 1, pool: ThreadPool(threads: 1), seconds: seconds),
+          let all = kernelCeiling(threads: threads, pool: pool, seconds: seconds) else {
+        print("micro-kernel ceiling: measured for the AVX-512 kernel only, and this processor has no AVX-512F")
+        return
+    }
+    print(String(format: "micro-kernel ceiling (AVX-512 6×16 tile, depth 256, panels in L1): %.1f GFLOP/s on 1 thread, %.1f on %d",
+                 one, all, threads))
+}
+if ceilingOnly {
+    printCeiling()
+    exit(0)
+}
+
 print("TensorKit GEMM benchmark: \(threads) thread(s)\(quick ? ", quick run" : ""); best of \(rounds)×\(repetitions) runs of ≥ \(minSeconds) s each")
 let numpy = numpyWanted ? NumpyRunner() : nil
 if !numpyWanted {
@@ -266,3 +295,5 @@ if filter == nil {
     print(String(format: "parallelFor(%d) with a trivial body: %.2f µs per call (DispatchQueue.concurrentPerform: %.2f µs)",
                  threads, poolSeconds * 1e3, dispatchSeconds * 1e3))
 }
+print("")
+printCeiling()

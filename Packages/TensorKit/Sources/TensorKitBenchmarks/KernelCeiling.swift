@@ -13,14 +13,15 @@ func kernelCeiling(threads: Int, pool: ThreadPool, seconds: Double) -> Double? {
     guard CPUFeatures.hasAVX512F else { return nil }
     let kc = 256, rows = 6, cols = 16
     var calls = [Int](repeating: 0, count: threads)
-    var elapsed = [Double](repeating: 0, count: threads)
+    var spans = [(start: Double, end: Double)](repeating: (0, 0), count: threads)
     calls.withUnsafeMutableBufferPointer { callCounts in
-        elapsed.withUnsafeMutableBufferPointer { times in
+        spans.withUnsafeMutableBufferPointer { times in
             pool.parallelFor(threads) { t in
-                // 64-byte aligned, as the packed panels are; small values keep the sums finite and normal.
-                let a = UnsafeMutablePointer<Float>.allocate(capacity: kc * rows + 64)
-                let b = UnsafeMutablePointer<Float>.allocate(capacity: kc * cols + 64)
-                let c = UnsafeMutablePointer<Float>.allocate(capacity: rows * cols + 64)
+                // 64-byte aligned, as GEMM's packed panels are; small values keep the sums finite and normal.
+                func panel(_ count: Int) -> UnsafeMutablePointer<Float> {
+                    UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+                }
+                let a = panel(kc * rows), b = panel(kc * cols), c = panel(rows * cols)
                 defer { a.deallocate(); b.deallocate(); c.deallocate() }
                 for i in 0..<(kc * rows) { a[i] = Float(i % 7) * 1e-3 }
                 for i in 0..<(kc * cols) { b[i] = Float(i % 5) * 1e-3 }
@@ -37,12 +38,13 @@ func kernelCeiling(threads: Int, pool: ThreadPool, seconds: Double) -> Double? {
                     batch()
                     n += 1000
                 } while now() - start < seconds
-                times[t] = now() - start
+                times[t] = (start, now())
                 callCounts[t] = n
             }
         }
     }
-    // Each thread's own rate, summed: threads that start a little apart still count fully.
-    let flopsPerCall = 2.0 * Double(kc * rows * cols)
-    return zip(calls, elapsed).map { Double($0) * flopsPerCall / $1 }.reduce(0, +) / 1e9
+    // All calls over the wall time from the first start to the last end: threads that did not
+    // run at the same time do not add up to more than the machine did.
+    let wall = spans.map(\.end).max()! - spans.map(\.start).min()!
+    return Double(calls.reduce(0, +)) * 2 * Double(kc * rows * cols) / wall / 1e9
 }

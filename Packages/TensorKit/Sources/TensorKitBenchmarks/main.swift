@@ -239,7 +239,7 @@ final class NumpyRunner {
 /// Prints the micro-kernel ceiling on 1 thread and on all of them.
 func printCeiling() {
     let seconds = quick ? 0.2 : 1.0
-    guard let one = kernelCeiling(threads: 1, pool: ThreadPool(threads: 1), seconds: seconds),
+    guard let one = kernelCeiling(threads: 1, pool: pool, seconds: seconds),
           let all = kernelCeiling(threads: threads, pool: pool, seconds: seconds) else {
         print("micro-kernel ceiling: measured for the AVX-512 kernel only, and this processor has no AVX-512F")
         return

@@ -21,7 +21,7 @@ let knowledgeGraph = Target.Dependency.product(name: "KnowledgeGraph", package: 
 let recurrentDepth = Target.Dependency.product(name: "RecurrentDepth", package: "RecurrentDepth")
 let halting = Target.Dependency.product(name: "Halting", package: "Halting")
 let analysis = Target.Dependency.product(name: "Analysis", package: "Analysis")
-let loopCLI = Target.Dependency.product(name: "LoopCLI", package: "loop")
+let loopCLI = Target.Dependency.product(name: "LoopCLI", package: "loop-app")
 
 let package = Package(
     name: "loop-workspace",
@@ -31,7 +31,9 @@ let package = Package(
         .package(path: "Packages/RecurrentDepth"),
         .package(path: "Packages/Halting"),
         .package(path: "Packages/Analysis"),
-        .package(path: "Apps/loop"),
+        // SwiftPM names a package by its folder, so a clone in a folder named `loop` would hold two
+        // packages named loop, itself and Apps/loop. Tests/loop-app links to Apps/loop under another name.
+        .package(path: "Tests/loop-app"),
     ],
     targets: [
         .testTarget(name: "WorkspaceTests", dependencies: [loopCLI], path: "Tests/WorkspaceTests", swiftSettings: fast),

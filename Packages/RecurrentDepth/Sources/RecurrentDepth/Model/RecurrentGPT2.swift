@@ -163,44 +163,66 @@ public final class RecurrentGPT2 {
                     dropout: Dropout? = nil, gradientSteps: Int? = nil) throws -> RecurrenceOutput {
         try validate(input)
         try checkRecurrence(recurrence, gradientSteps: gradientSteps)
-        // When only the monitored rows are read, the columns none of them reads need not run.
-        let live = observer?.readsMonitoredPositionsOnly == true ? LiveColumns(input) : nil
-        let input = live?.apply(to: input) ?? input
-        let columns = live?.columns ?? Array(0..<input.length)
-        var embedded = embed(input.ids, columns: live?.columns, dropout: dropout)
-        var mask = input.mask, positions = input.positions
-        var examples = Array(0..<input.batchSize)
+        let pass = recur(PassRows(input, observer: observer), recurrence: recurrence, observer: observer, dropout: dropout,
+                         gradientSteps: gradientSteps, monitoredRowsOnly: false)
+        return RecurrenceOutput(hidden: pass.hidden, columns: pass.rows.allColumns, examples: pass.examples,
+                                positions: pass.rows.input.positions, stepsRun: pass.stepsRun)
+    }
+
+    /// Logits `[B, V]` at the monitored positions after `recurrence` steps (the training loss's
+    /// input). Only those rows are read, so the pass computes only what reaches them (`PassRows`):
+    /// the logits are bit for bit those of `run`'s full pass.
+    public func monitoredLogits(_ input: ModelInput, recurrence: Int, dropout: Dropout? = nil, gradientSteps: Int? = nil) throws -> Tensor {
+        try validate(input)
+        try checkRecurrence(recurrence, gradientSteps: gradientSteps)
+        let pass = recur(PassRows(monitoredLogitsOf: input, dropout: dropout), recurrence: recurrence, observer: nil,
+                         dropout: dropout, gradientSteps: gradientSteps, monitoredRowsOnly: true)
+        return readout(pass.hidden!)
+    }
+
+    /// The recurrence itself, on the rows `rows` describes:
+    ///
+    ///     h = embedded
+    ///     for t in 0..<r { if inputInjection && t > 0 { h += embedded };  for block in blocks { h = block(h) } }
+    ///
+    /// With `monitoredRowsOnly`, the very last block returns the monitored rows alone (`[B, D]`).
+    /// An observer sees each step and block; the examples it stops leave the batch.
+    private func recur(_ rows: PassRows, recurrence: Int, observer: RecurrenceObserver?, dropout: Dropout?,
+                       gradientSteps: Int?, monitoredRowsOnly: Bool) -> (hidden: Tensor?, rows: PassRows, examples: [Int], stepsRun: Int) {
+        var rows = rows
+        var embedded = rows.embed(self, dropout: dropout)
         var h = embedded
+        var examples = Array(0..<rows.batch)
+        let columns = rows.allColumns
+        func state(_ t: Int, _ layer: Int?) -> RecurrenceStep {
+            RecurrenceStep(index: t, layer: layer, hidden: h, columns: columns, examples: examples, positions: rows.input.positions, model: self)
+        }
         let firstRecorded = recurrence - min(gradientSteps ?? recurrence, recurrence)
         var stepsRun = 0
         for t in 0..<recurrence {
             let step = {
                 if self.config.inputInjection && t > 0 { h = h + embedded }
                 for (l, block) in self.blocks.enumerated() {
-                    h = block(h, mask: mask, dropout: dropout)
-                    if let observer, observer.observesLayers {
-                        observer.layerDidFinish(RecurrenceStep(index: t, layer: l, hidden: h, columns: columns, examples: examples, positions: positions, model: self))
-                    }
+                    let last = monitoredRowsOnly && t == recurrence - 1 && l == self.blocks.count - 1
+                    h = block(h, rows: rows, dropout: dropout, monitoredOnly: last)
+                    if let observer, observer.observesLayers { observer.layerDidFinish(state(t, l)) }
                 }
             }
             if t < firstRecorded { withoutGrad(step); h = h.detached() } else { step() }
             stepsRun = t + 1
             guard let observer else { continue }
-            let stopped = observer.recurrenceDidFinish(RecurrenceStep(index: t, layer: nil, hidden: h, columns: columns, examples: examples,
-                                                                      positions: positions, model: self))
+            let stopped = observer.recurrenceDidFinish(state(t, nil))
             if stopped.isEmpty { continue }
             let keep = examples.indices.filter { !stopped.contains(examples[$0]) }
             if keep.isEmpty { examples = []; break }
             if keep.count < examples.count {
                 h = Self.selectRows(h, keep)
                 embedded = Self.selectRows(embedded, keep)
-                mask = Self.selectRows(mask, keep)
-                positions = keep.map { positions[$0] }
+                rows = rows.keeping(keep)
                 examples = keep.map { examples[$0] }
             }
         }
-        return RecurrenceOutput(hidden: examples.isEmpty ? nil : h, columns: columns, examples: examples,
-                                positions: positions, stepsRun: stepsRun)
+        return (examples.isEmpty ? nil : h, rows, examples, stepsRun)
     }
 
     /// The recurrence and truncation arguments of `run` and `monitoredLogits`: at least 1 each.

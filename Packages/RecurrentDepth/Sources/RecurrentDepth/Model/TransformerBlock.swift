@@ -51,38 +51,24 @@ public struct TransformerBlock {
          ("mlp.c_proj.weight", feedForwardProjection.weight), ("mlp.c_proj.bias", feedForwardProjection.bias)]
     }
 
-    /// `h` is `[B, T, D]`, `mask` `[B, T]` of 1 (token) / 0 (padding).
-    ///
-    /// - rows: when given (one flat index `b·T + t` per example), only those rows leave the block,
-    ///   as `[B, 1, D]`: every position still feeds the attention's keys and values, but the output
-    ///   projection, the residuals and the MLP run on the selected rows alone. The model's last
-    ///   block uses this when only the monitored positions are read.
-    public func callAsFunction(_ h: Tensor, mask: Tensor, dropout: Dropout?, rows: IDTensor? = nil) -> Tensor {
-        let qkv = attention(ln1(h))
-        var attended = Tensor.causalAttention(qkv, attentionMask: mask, heads: heads,
-                                              dropoutMask: dropout?.attentionMask(batch: h.shape[0], heads: heads, time: h.shape[1]))
-        var residual = h
-        if let rows {
-            let (b, t, d) = (h.shape[0], h.shape[1], h.shape[2])
-            precondition(rows.count == b, "TransformerBlock: \(rows.count) selected rows for \(b) examples of \(t) positions")
-            attended = attended.reshaped([b * t, d]).gatherRows(rows).reshaped([b, 1, d])
-            residual = h.reshaped([b * t, d]).gatherRows(rows).reshaped([b, 1, d])
-        }
-        return afterAttention(attended, residual: residual, dropout: dropout)
+    /// `h` is `[B, T, D]`, `mask` `[B, T]` of 1 (token) / 0 (padding): the block on the full grid.
+    public func callAsFunction(_ h: Tensor, mask: Tensor, dropout: Dropout?) -> Tensor {
+        let (b, t) = (h.shape[0], h.shape[1])
+        let input = ModelInput(ids: IDTensor(shape: [b, t], ids: [Int32](repeating: 0, count: b * t)), mask: mask, positions: [])
+        return self(h, rows: PassRows(grid: input), dropout: dropout, monitoredOnly: false)
     }
 
-    /// The block on packed rows `h` `[N, D]` (`PackedRows`): the layer norms, projections and MLP
-    /// run on those rows alone; attention gathers each example's rows into the `[B, T]` grid (its
-    /// other slots, which no needed row reads, repeat one of them) and each packed row's output is
-    /// read at one of its slots. With `monitoredOnly`, only each example's monitored row leaves the
-    /// block, as `[B, D]`.
-    func callAsFunction(packed h: Tensor, _ layout: PackedRows, mask: Tensor, dropout: Dropout?, monitoredOnly: Bool) -> Tensor {
-        let (b, t, d) = (layout.batch, layout.width, h.shape[1])
-        let grid = attention(ln1(h)).gatherRows(layout.gridRows).reshaped([b, t, 3 * d])
-        let attended = Tensor.causalAttention(grid, attentionMask: mask, heads: heads,
-                                              dropoutMask: dropout?.attentionMask(batch: b, heads: heads, time: t))
-        let leaving = attended.reshaped([b * t, d]).gatherRows(monitoredOnly ? layout.monitoredSlots : layout.slots)
-        return afterAttention(leaving, residual: monitoredOnly ? h.gatherRows(layout.monitoredRows) : h, dropout: dropout)
+    /// The block on the rows a pass holds (`PassRows`): layer norms, projections and the MLP run on
+    /// those rows; attention runs on the grid the rows lay out. With `monitoredOnly`, only each
+    /// example's monitored row leaves the block, as `[B, D]`: every position still feeds the
+    /// attention's keys and values, but the output projection, the residuals and the MLP run on the
+    /// monitored rows alone (the model's very last block when only those rows are read).
+    func callAsFunction(_ h: Tensor, rows: PassRows, dropout: Dropout?, monitoredOnly: Bool) -> Tensor {
+        let grid = rows.attentionGrid(attention(ln1(h)))
+        let attended = Tensor.causalAttention(grid, attentionMask: rows.input.mask, heads: heads,
+                                              dropoutMask: dropout?.attentionMask(batch: rows.batch, heads: heads, time: rows.width))
+        return afterAttention(rows.leaving(attended, monitoredOnly: monitoredOnly),
+                              residual: rows.residual(h, monitoredOnly: monitoredOnly), dropout: dropout)
     }
 
     /// The attention's output projection into the residual, then the MLP branch.

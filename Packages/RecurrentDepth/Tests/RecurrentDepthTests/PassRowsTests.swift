@@ -2,9 +2,10 @@ import XCTest
 import TensorKit
 @testable import RecurrentDepth
 
-/// A pass that reads only the monitored positions drops the columns none of them reads
-/// (`LiveColumns`) and packs each example's rows before its answer (`PackedRows`).
-final class MonitoredPassTests: XCTestCase {
+/// The rows a pass computes (`PassRows`): a pass that reads only the monitored positions drops the
+/// columns none of them reads (`LiveColumns`) and packs each example's rows before its answer
+/// (`PackedRows`); each is checked against the full grid.
+final class PassRowsTests: XCTestCase {
     /// Right-padded inputs of the given lengths, padded to `width`, ids from 1. `shared[e] = k`:
     /// example e begins with example 0's first k tokens.
     func padded(_ lengths: [Int], width: Int, positions: [Int], shared: [Int: Int] = [:], seed: UInt64 = 1) -> ModelInput {

@@ -47,7 +47,7 @@ struct LoopCommand: ParsableCommand {
         commandName: "loop",
         abstract: "Train and study recurrent-depth (looped) transformers on synthetic reasoning tasks.",
         discussion: """
-        Typical session:
+        Typical use:
           loop data extrapolation --preset small --out data/perm
           loop train --data data/perm --out runs/perm --d 64 --schedule fixed:r=4 --lr 1e-3 --weight-decay 1
           loop eval --checkpoint runs/perm/checkpoints/final --data data/perm --recurrence-range 1...16 --output sweep.json

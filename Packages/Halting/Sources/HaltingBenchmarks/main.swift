@@ -32,7 +32,7 @@ let outFolder = arguments.firstIndex(of: "--out").flatMap { $0 + 1 < arguments.c
 func now() -> Double { Date().timeIntervalSince1970 }
 func f(_ x: Double, _ d: Int = 2) -> String { String(format: "%.\(d)f", x) }
 
-// Data: 40 entities, 6 relations, 2-hop chains (DESIGN.md's CPU-scale graph, one hop).
+// Data: 40 entities, 6 relations, 2-hop chains (the graph of KnowledgeGraph's `.small` preset, one depth).
 let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("halting-bench-\(UInt64.random(in: 0 ... .max))")
 defer { try? FileManager.default.removeItem(at: scratch) }
 let parameters = DepthExtrapolationGenerator.Parameters(entities: 40, relations: 6, minHops: 2, maxHops: 2,

@@ -54,8 +54,8 @@ public struct DepthExtrapolationGenerator: Sendable {
         /// The reference's dataset (≈ 590 000 training items).
         public static let reference = Parameters()
 
-        /// The CPU-scale setting DESIGN.md reports learning in minutes: 40 entities, 6 relations,
-        /// hops 2…3, 1 250 training and 150 test chains per hop.
+        /// A CPU-scale setting in which a d 64 model learns 2-hop composition in minutes: 40
+        /// entities, 6 relations, hops 2…3, 1 250 training and 150 test chains per hop.
         public static let small = Parameters(entities: 40, relations: 6, minHops: 2, maxHops: 3, trainChainsPerHop: 1_250,
                                              testChainsPerHop: 150, atomicSampleInTest: 150, trainSampleInTest: 150)
 

@@ -25,7 +25,7 @@ public struct TrainingProgress {
     public var learningRate: Double
     public var latestAccuracy: [String: Double]
     public var elapsedSeconds: Double
-    /// Steps per second in this session.
+    /// Steps per second since this call to `run()` began (a resumed run counts afresh).
     public var rate: Double
 }
 
@@ -106,7 +106,7 @@ public final class Trainer {
     public func run() throws -> TrainingOutcome {
         let started = Date()
         let elapsedBefore = state.elapsedSeconds
-        var sessionSteps = 0
+        var stepsThisRun = 0
         func elapsed() -> Double { elapsedBefore + Date().timeIntervalSince(started) }
         if state.finished { return .curriculumComplete }
         var shuffle = state.epochShuffleState
@@ -122,14 +122,14 @@ public final class Trainer {
             let indices = Array(order[start..<min(start + config.batchSize, order.count)])
             let batch = batcher.batch(of: indices)
             let (loss, r, lr) = try trainingStep(batch)
-            sessionSteps += 1
+            stepsThisRun += 1
             state.batchInEpoch += 1
             pendingLoss += Double(loss); pendingR += Double(r); pendingCount += 1
             if state.step % config.logEverySteps == 0 { try logTraining(lr: lr, elapsed: elapsed()) }
             onProgress?(TrainingProgress(step: state.step, epoch: state.epoch, stage: state.stage, batchInEpoch: state.batchInEpoch,
                                          batchesPerEpoch: batcher.batchesPerEpoch, loss: loss, recurrence: r, learningRate: lr,
                                          latestAccuracy: state.latestAccuracy, elapsedSeconds: elapsed(),
-                                         rate: Double(sessionSteps) / max(Date().timeIntervalSince(started), 1e-9)))
+                                         rate: Double(stepsThisRun) / max(Date().timeIntervalSince(started), 1e-9)))
 
             let epochEnded = state.batchInEpoch == batcher.batchesPerEpoch
             var evaluated = false, advanced = false

@@ -20,7 +20,7 @@ public struct TrainerState: Codable, Equatable {
     public var scheduleGenerator: RandomGenerator
     /// Draws the dropout masks.
     public var dropoutGenerator: RandomGenerator
-    /// Seconds of training before this session (the run's elapsed time continues across resumes).
+    /// Seconds of training so far, summed over every `run()` of the run (it continues across resumes).
     public var elapsedSeconds = 0.0
     /// The latest accuracy per test type (0...1).
     public var latestAccuracy: [String: Double] = [:]

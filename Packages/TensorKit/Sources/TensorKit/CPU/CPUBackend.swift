@@ -1,7 +1,8 @@
-/// The default backend: 16-lane SIMD kernels (AVX-512 where the compiling processor has it),
-/// spread over the cores by a persistent `ThreadPool`. Every kernel splits work so that each
-/// output element is computed in the same order whatever the thread count: results are
-/// bitwise identical with 1 and with many threads.
+/// The default backend: 16-lane SIMD kernels, compiled for AVX2 + FMA by default (x86-64 builds
+/// target Haswell); the GEMM switches to its AVX-512 micro-kernel at run time where the processor
+/// has AVX-512F. Work is spread over the cores by a persistent `ThreadPool`. Every kernel splits
+/// work so that each output element is computed in the same order whatever the thread count:
+/// results are bitwise identical with 1 and with many threads.
 public final class CPUBackend: Backend {
     public static let shared = CPUBackend(pool: .shared)
 

@@ -163,7 +163,6 @@ def make_length_halting(root):
     config = json.load(open(os.path.join(folder, "config.json")))
     model = RecurrentGPT2.from_config(config)
     model.load_state_dict(load_file(os.path.join(folder, "model.safetensors")), strict=True)
-    model.eval()
     generator = torch.Generator().manual_seed(5)
     t = 8
     lengths = torch.randint(2, t + 1, (10,), generator=generator)

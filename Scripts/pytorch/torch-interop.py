@@ -1,7 +1,8 @@
 """Checks that loop checkpoints load into refmodel.py's PyTorch model and compute the same logits
 there.
 
-usage: LOOP_INTEROP_DIR=/tmp/interop swift test -c release --package-path Packages/RecurrentDepth --filter InteropExportTests
+usage: LOOP_INTEROP_DIR=/tmp/interop swift test -c release -Xswiftc -enable-testing --package-path Packages/RecurrentDepth \
+           --filter InteropExportTests
        /tmp/torch-peer/bin/python Scripts/pytorch/torch-interop.py /tmp/interop
 
 The Swift test writes, for a few model configurations, a checkpoint folder (config.json +

@@ -18,7 +18,8 @@ import torch.nn.functional as F
 from safetensors.torch import load_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from refmodel import DropoutMasks, RecurrentGPT2, answer_positions, at_positions, length_aware_halting  # noqa: E402
+from refmodel import (DropoutMasks, RecurrentGPT2, answer_positions, at_positions, dropout_mask_names,  # noqa: E402
+                      length_aware_halting)
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Fixtures", "recurrent-gpt2")
 
@@ -37,10 +38,8 @@ def given_masks(folder, config, recurrence):
     if not os.path.exists(path):
         return None
     stored = load_file(path)
-    order = ["embedding"] + [f"step{t}.block{l}.{site}" for t in range(recurrence) for l in range(config["n_layer"])
-                             for site in ("attn_probs", "attn_out", "mlp_out")]
     return DropoutMasks(config.get("embd_pdrop", 0), config.get("attn_pdrop", 0), config.get("resid_pdrop", 0),
-                        given=[stored[name] for name in order if name in stored])
+                        given=[stored[name] for name in dropout_mask_names(config["n_layer"], recurrence) if name in stored])
 
 
 def check(name, folder):

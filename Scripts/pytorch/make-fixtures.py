@@ -10,9 +10,9 @@ usage: /tmp/torch-peer/bin/python Scripts/pytorch/make-fixtures.py [--only dropo
 
 Each case is checked before it is written: the dropout masks must change the output, and the
 halting parameters must give several halting steps, every driver, and different decisions when the
-threshold uses each example's own length instead of the padded one or when a tie between the two
-conditions' first steps counts as `entropy` — so that a test built on the case fails under those
-mistakes.
+threshold uses each example's own length instead of the padded one, when a tie between the two
+conditions' first steps counts as `entropy`, or when min_iters is ignored — so that a test built on
+the case fails under those mistakes.
 """
 import argparse
 import json
@@ -24,7 +24,8 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from refmodel import DropoutMasks, RecurrentGPT2, answer_positions, at_positions, length_aware_halting  # noqa: E402
+from refmodel import (DropoutMasks, RecurrentGPT2, answer_positions, at_positions, dropout_mask_names,  # noqa: E402
+                      length_aware_halting)
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Fixtures", "recurrent-gpt2")
 
@@ -41,12 +42,6 @@ def write_json(path, value):
     with open(path, "w") as f:
         json.dump(value, f, indent=2)
         f.write("\n")
-
-
-def mask_names(layers, recurrence):
-    """The names of masks.safetensors, in the order a pass of `recurrence` steps draws them."""
-    return ["embedding"] + [f"step{t}.block{l}.{site}" for t in range(recurrence) for l in range(layers)
-                            for site in ("attn_probs", "attn_out", "mlp_out")]
 
 
 def make_dropout_case(root):
@@ -74,7 +69,7 @@ def make_dropout_case(root):
 
     drawn = DropoutMasks(*rates, generator=generator)
     logits = model(ids, mask, r, drawn)
-    names = mask_names(config["n_layer"], r)
+    names = dropout_mask_names(config["n_layer"], r)
     assert len(drawn.used) == len(names)
     masks = dict(zip(names, drawn.used))
     b, t, d, h = ids.shape[0], ids.shape[1], config["n_embd"], config["n_head"]

@@ -29,7 +29,6 @@ import math
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 
 class DropoutMasks:
@@ -58,6 +57,14 @@ class DropoutMasks:
             mask = keep.to(torch.float32) * scale
         self.used.append(mask)
         return x * mask
+
+
+def dropout_mask_names(layers, recurrence):
+    """Names for the masks of a pass of `recurrence` steps, in the order the pass draws them (with
+    every rate above 0): `embedding`, then per step S and block L `stepS.blockL.attn_probs`,
+    `stepS.blockL.attn_out` and `stepS.blockL.mlp_out`."""
+    return ["embedding"] + [f"step{t}.block{l}.{site}" for t in range(recurrence) for l in range(layers)
+                            for site in ("attn_probs", "attn_out", "mlp_out")]
 
 
 def no_dropout(kind, x):

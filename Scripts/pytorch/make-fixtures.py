@@ -39,9 +39,16 @@ def padded_batch(generator, batch, length, vocab, lengths):
 
 
 def write_json(path, value):
+    """Indented JSON with each list of numbers on one line."""
+    def text(v, indent):
+        if isinstance(v, dict):
+            inner = ",\n".join(f"{indent}  {json.dumps(k)}: {text(x, indent + '  ')}" for k, x in v.items())
+            return "{\n" + inner + "\n" + indent + "}"
+        if isinstance(v, list) and any(isinstance(x, (list, dict)) for x in v):
+            return "[\n" + ",\n".join(indent + "  " + text(x, indent + "  ") for x in v) + "\n" + indent + "]"
+        return json.dumps(v)
     with open(path, "w") as f:
-        json.dump(value, f, indent=2)
-        f.write("\n")
+        f.write(text(value, "") + "\n")
 
 
 def make_dropout_case(root):

@@ -13,16 +13,17 @@ let fixturesRoot = URL(fileURLWithPath: #filePath)
 
 let fixtureCases = ["learned-r3", "nope-inject-r4", "sinusoidal-r2"]
 
-/// One fixture case: the model folder, its batch and the reference's halting decisions.
+/// One fixture case: the model folder, its batch and the reference's halting decisions — from
+/// `case.json`, or from another file of the folder with the same batch keys (`length-halting.json`).
 struct FixtureCase {
     let name: String
     let folder: URL
     let json: [String: Any]
 
-    init(_ name: String) throws {
+    init(_ name: String, file: String = "case.json") throws {
         self.name = name
         folder = fixturesRoot.appendingPathComponent(name)
-        json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("case.json"))) as! [String: Any]
+        json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent(file))) as! [String: Any]
     }
 
     var lengths: [Int] { json["input_lengths"] as! [Int] }

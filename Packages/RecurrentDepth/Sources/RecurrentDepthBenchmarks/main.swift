@@ -22,7 +22,7 @@ struct Shape: Codable {
     var ownArguments: [String] { arguments + (lengths.map { ["--lengths", "\($0.lowerBound)-\($0.upperBound)"] } ?? []) }
 }
 
-/// The shapes of ../shared/peers/README.md.
+/// The shapes whose figures Scripts/pytorch/README.md keeps for the peer.
 let peerShapes = [
     Shape(d: 64, layers: 2, heads: 4, r: 4, batch: 128, seq: 4, vocab: 2206),
     Shape(d: 128, layers: 2, heads: 4, r: 4, batch: 128, seq: 6, vocab: 220),
@@ -63,12 +63,13 @@ struct Options {
     var repeats = 3
 }
 
+/// The repository this benchmark was built from (Packages/RecurrentDepth/Sources/RecurrentDepthBenchmarks/main.swift).
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
 func parseOptions() -> Options {
     var o = Options()
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("shared/peers/torch_peer_bench.py").path
-    o.peerScript = script
+    o.peerScript = repositoryRoot.appendingPathComponent("Scripts/pytorch/peer_bench.py").path
     var args = Array(CommandLine.arguments.dropFirst())
     var shape = Shape(d: 128, layers: 2, heads: 4, r: 4, batch: 128, seq: 6, vocab: 220)
     var isSingle = false
@@ -121,9 +122,10 @@ func parseOptions() -> Options {
             usage: recurrentdepth-bench [--seconds S] [--repeat N] [--threads N] [--quick] [--filter TEXT] [--training | --eval]
                                         [--eval-batch B] [--gradient-steps K] [--no-peer] [--compiled-peer]
                                         [--peer-python PATH] [--peer-script PATH]
-            For each shape of ../shared/peers/README.md, times loop's training step (forward, backward, AdamW) and
+            For each peer shape (Scripts/pytorch/README.md), times loop's training step (forward, backward, AdamW) and
             its evaluation pass (forward without gradients and the argmax answer, at batch 1024), and the PyTorch
-            peer on the same shapes in the same run (set it up with ../shared/peers/setup-torch.sh). Every
+            peer (Scripts/pytorch/peer_bench.py) on the same shapes in the same run; Scripts/pytorch/setup-torch.sh
+            installs PyTorch in /tmp/torch-peer, the default --peer-python. Every
             measurement runs in its own process, so peak resident memory is its own; each side is measured N times
             (default 3), alternating, and the fastest kept. Prints ms per step, steps/s,
             peak memory, what loop allocated per steady-state step (new tensor buffers and C allocator calls),
@@ -131,6 +133,7 @@ func parseOptions() -> Options {
             After the issue's shapes, rows on padded batches (inputs of 2–6 tokens right-padded to 12 and to 50, the
             answer at the last position, as depth-extrapolation training pads to max_len): the peer computes every
             padded position, as the reference does; loop skips the columns no answer reads. They have no target.
+            --peer-python (default \(o.peerPython)) and --peer-script (default \(o.peerScript)) name the peer;
             --training / --eval time one pass only; --gradient-steps K backpropagates through the last K steps;
             --compiled-peer also times the peer under torch.compile (its first steps compile, which takes
               minutes in all) and adds its ms/step and loop's ratio to it; the targets stay against eager PyTorch;
@@ -237,7 +240,7 @@ if let shape = options.single {
 let peerAvailable = options.runPeer && FileManager.default.isExecutableFile(atPath: options.peerPython)
     && FileManager.default.fileExists(atPath: options.peerScript)
 if options.runPeer && !peerAvailable {
-    print("PyTorch peer not found (\(options.peerPython), \(options.peerScript)); run ../shared/peers/setup-torch.sh. Timing loop alone.\n")
+    print("PyTorch peer not found (\(options.peerPython), \(options.peerScript)); run Scripts/pytorch/setup-torch.sh. Timing loop alone.\n")
 }
 // The peer's script prints ms per step; peak memory comes from wrapping it with getrusage.
 let peerWrapper = """

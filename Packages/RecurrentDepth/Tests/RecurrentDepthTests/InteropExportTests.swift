@@ -3,13 +3,13 @@ import XCTest
 import TensorKit
 import RecurrentDepth
 
-/// Writes loop checkpoints plus their logits for `Scripts/torch-interop.py`, which loads them into
+/// Writes loop checkpoints plus their logits for `Scripts/pytorch/torch-interop.py`, which loads them into
 /// the PyTorch model (strictly) and compares. Runs only when `LOOP_INTEROP_DIR` names a folder,
 /// since the PyTorch side is not part of CI.
 final class InteropExportTests: XCTestCase {
     func testExportCheckpointsForPyTorch() throws {
         guard let path = ProcessInfo.processInfo.environment["LOOP_INTEROP_DIR"] else {
-            throw XCTSkip("set LOOP_INTEROP_DIR to export checkpoints for Scripts/torch-interop.py")
+            throw XCTSkip("set LOOP_INTEROP_DIR to export checkpoints for Scripts/pytorch/torch-interop.py")
         }
         let root = URL(fileURLWithPath: path)
         for (name, positional, injection) in [("learned", PositionalEmbedding.learned, false), ("sinusoidal-inject", .sinusoidal, true),

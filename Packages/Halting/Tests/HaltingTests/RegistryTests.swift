@@ -51,7 +51,8 @@ final class RegistryTests: XCTestCase {
         let kind = "halting policy"
         XCTAssertEqual(error("patience"), .unknownName("patience", kind: kind, known: registry.names))
         XCTAssertEqual(error("kl:threshold=3"), .unknownParameter("threshold", kind: kind, component: "kl", valid: ["eps_kl", "min_iters", "max_iters"]))
-        XCTAssertEqual(error("entropy:threshold=abc"), .invalidValue("threshold", value: "abc", kind: kind, component: "entropy", reason: "not a finite number"))
+        XCTAssertEqual(error("entropy:threshold=abc"), .invalidValue("threshold", value: "abc", kind: kind, component: "entropy", reason: "not a number"))
+        XCTAssertEqual(error("entropy:threshold=inf"), .invalidValue("threshold", value: "inf", kind: kind, component: "entropy", reason: "not finite"))
         XCTAssertEqual(error("confidence:tau=1.5"), .invalidValue("tau", value: "1.5", kind: kind, component: "confidence", reason: "must be in (0, 1]"))
         XCTAssertEqual(error("fixed:r=0"), .invalidValue("r", value: "0", kind: kind, component: "fixed", reason: "must be at least 1"))
         XCTAssertEqual(error("fixed:r=2.5"), .invalidValue("r", value: "2.5", kind: kind, component: "fixed", reason: "not an integer"))
@@ -63,7 +64,7 @@ final class RegistryTests: XCTestCase {
         XCTAssertEqual(error(":r=1"), .malformed(":r=1", kind: kind, reason: "no name before the parameters"))
         // An item without '=' continues the value before it (the grammar every component shares), so
         // a stray number is caught as a value that is not a number.
-        XCTAssertEqual(error("kl:eps_kl=0.01,3"), .invalidValue("eps_kl", value: "0.01,3", kind: kind, component: "kl", reason: "not a finite number"))
+        XCTAssertEqual(error("kl:eps_kl=0.01,3"), .invalidValue("eps_kl", value: "0.01,3", kind: kind, component: "kl", reason: "not a number"))
         XCTAssertEqual(error("entropy-kl:eps_kl=-1")?.description, "halting policy 'entropy-kl': eps_kl=-1: must be positive")
     }
 }

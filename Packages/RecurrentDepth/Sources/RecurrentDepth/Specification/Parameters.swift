@@ -37,10 +37,10 @@ public struct Parameters: Sendable {
     /// `problem` says what is wrong with a number that parses (nil: nothing is).
     public func number<T: LosslessStringConvertible>(_ key: String, as type: T.Type = T.self,
                                                      _ problem: (T) -> String? = { _ in nil }) throws -> T {
-        let text = string(key)
-        guard let value = T(text.trimmingCharacters(in: .whitespaces)), (value as? any FloatingPoint)?.isFinite ?? true else {
-            throw invalid(key, T.self is any BinaryInteger.Type ? "not an integer" : "not a finite number")
+        guard let value = T(string(key).trimmingCharacters(in: .whitespaces)) else {
+            throw invalid(key, T.self is any BinaryInteger.Type ? "not an integer" : "not a number")
         }
+        if (value as? any FloatingPoint)?.isFinite == false { throw invalid(key, "not finite") }
         if let problem = problem(value) { throw invalid(key, problem) }
         return value
     }

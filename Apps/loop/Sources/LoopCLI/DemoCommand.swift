@@ -75,8 +75,8 @@ struct DemoCommand: ParsableCommand {
         try cliErrors { try sweep.write(to: root.appendingPathComponent("sweep.json")) }
         print(sweep.table())
 
-        print("4/5 adaptive halting (entropy-kl: eps_kl 0.001, threshold 3, max_iters \(maxRecurrence))")
         let policy = try activeRegistry.halting.make("entropy-kl:max_iters=\(maxRecurrence)")
+        print("4/5 adaptive halting, \(policy.summary)")
         let report = try cliErrors {
             try evaluateHalting(model, split: test, evaluator: try AdaptiveEvaluator(policy: policy), batchSize: 1024,
                                 padding: .fixed(7), predictionPosition: .lastToken, config: ["checkpoint": .string(checkpointURL.path)])

@@ -7,7 +7,7 @@ import Halting
 /// Options shared by `loop eval` and `loop analyze`: how test batches are formed. Unset options
 /// take the checkpoint's training config when it has one.
 struct EvaluationOptions: ParsableArguments {
-    @Option(help: "Test file of the dataset, without .json (default test).") var testFile: String = "test"
+    @Option(help: "Test file of the dataset, without .json.") var testFile: String = "test"
     @Option(help: "Pad to this length; 0 pads to the longest in each batch (default: as trained, else 0).") var maxLen: Int?
     @Option(help: "Answer position: last_token or inp_len (default: as trained, else last_token).") var predPos: String?
     @Option(help: "Examples per batch.") var batchSize: Int = 512

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RecurrentDepth
 
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,9 +19,9 @@ struct ListCommand: ParsableCommand {
     static func describe<P>(_ table: ComponentTable<P>, title: String, flag: String) -> String {
         var lines = ["\(title) (\(flag)):"]
         for c in table.components {
-            lines.append("  \(c.name) — \(c.summary)")
-            for p in c.parameters {
-                lines.append("      \(p.key)=\(p.defaultValue ?? "<required>")  \(p.help)")
+            lines.append("  \(c.name) — \(c.description.summary)")
+            for p in c.description.parameters {
+                lines.append("      \(p.key)=\(p.defaultValue)  \(p.help)")
             }
         }
         return lines.joined(separator: "\n") + "\n"

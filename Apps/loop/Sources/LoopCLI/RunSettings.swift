@@ -5,22 +5,40 @@ import KnowledgeGraph
 import RecurrentDepth
 import Halting
 
-/// Everything that defines a training run, as `loop train` flags and as a config file (JSON or
-/// YAML; keys are the flag names with `_` for `-`). Flags override the file; the resolved settings
-/// are saved in the run as `run.json`, which `--resume` reads back.
+/// Everything that defines a training run, as `loop train` flags (`TrainingFlags`) and as a config
+/// file (JSON or YAML; keys are the flag names with `_` for `-`). Flags override the file; the
+/// resolved settings are saved in the run as `run.json`, which `--resume` reads back.
+///
+/// Each setting is declared here once, with its default: the packages' own (`TrainingConfig`,
+/// `CurriculumConfig`, `ModelConfig`) where they have one, so `loop train --help` shows those.
+/// An optional setting is one whose default depends on the task (`TaskDefaults`) or on another
+/// setting; it is left out of `run.json` when not given.
 struct RunSettings: Codable, Equatable {
+    /// The packages' defaults the settings start from.
+    private enum Defaults {
+        static let training = TrainingConfig()
+        static let curriculum = CurriculumConfig()
+        static let model = ModelConfig(vocabSize: 1)
+    }
+
+    /// The settings of a run that sets nothing (what `--help` shows as defaults).
+    static let defaults = RunSettings()
+
     var data = ""
     /// `extrapolation` or `systematicity`: picks the reference's defaults for what is not set.
-    var task = "extrapolation"
+    var task = TaskDefaults.extrapolation.name
     // Model
-    var d = 128
-    var layers = 2
-    var heads = 4
+    var d = Defaults.model.embeddingSize
+    var layers = Defaults.model.layers
+    var heads = Defaults.model.heads
+    /// Default: max(max_len, ModelConfig's n_positions).
     var positions: Int?
-    var pos = "learned"
-    var injection = false
+    var pos = Defaults.model.positionalEmbedding.rawValue
+    var injection = Defaults.model.inputInjection
     var cScale: Float?
     var embdDropout: Float?
+    /// The reference trains with GPT-2's dropout on attention and residual branches (a stored
+    /// config without dropout rates reads as dropout-free, hence not ModelConfig's default).
     var attnDropout: Float = 0.1
     var residDropout: Float = 0.1
     // Recurrence
@@ -30,39 +48,42 @@ struct RunSettings: Codable, Equatable {
     var evalHalting: String?
     var gradientSteps: Int?
     // Optimization
-    var lr = 1e-4
+    var lr = Defaults.training.learningRate
     var weightDecay: Double?
-    var warmup = 2000
-    var epochs = 100_001
+    var warmup = Defaults.training.warmupSteps
+    var epochs = Defaults.training.epochs
     var labelSmoothing: Float?
     var clip: Double?
-    var batchSize = 128
-    var predPos = "last_token"
-    /// Fixed padding length; 0 pads to the longest sequence of each batch. Default per task (50 / longest).
+    var batchSize = Defaults.training.batchSize
+    var predPos = Defaults.training.predictionPosition.rawValue
+    /// Fixed padding length; 0 pads to the longest sequence of each batch. Default per task.
     var maxLen: Int?
-    var truncate = false
+    var truncate = Defaults.training.truncate
     // Curriculum (extrapolation)
     var curriculum: Bool?
-    var firstHop = 2
+    var firstHop = Defaults.curriculum.firstHop
+    /// Default: CurriculumConfig's.
     var lastHop: Int?
-    var threshold = 0.95
-    var forceGrokEpochs = 0
+    var threshold = Defaults.curriculum.threshold
+    var forceGrokEpochs = Defaults.curriculum.forceGrokEpochs
     var lrDecay: Double?
-    var minLr = 0.0
+    var minLr = Defaults.curriculum.minimumLearningRate
     // Evaluation, checkpoints, limits
-    var evalEveryEpochs = 1
+    var evalEveryEpochs = Defaults.training.evaluateEveryEpochs
     var evalEverySteps: Int?
-    var evalBatchSize = 512
-    var testFile = "test"
+    var evalBatchSize = Defaults.training.evaluationBatchSize
+    var testFile = Defaults.training.testFile
     var checkpointEveryEpochs: Int?
-    var logEverySteps = 100
+    var logEverySteps = Defaults.training.logEverySteps
     var maxSteps: Int?
     var maxEpochs: Int?
     var maxMinutes: Double?
-    var seed: UInt64 = 0
+    var seed = Defaults.training.seed
     var backend = "cpu"
 
-    var isExtrapolation: Bool { task == "extrapolation" }
+    /// The reference's settings for the task (systematicity's for any task but extrapolation;
+    /// `trainingConfig()` rejects an unknown one).
+    var taskDefaults: TaskDefaults { task == TaskDefaults.extrapolation.name ? .extrapolation : .systematicity }
 
     /// The settings in `file` laid over the defaults; an unknown key is an error naming the valid ones.
     static func load(_ path: String) throws -> RunSettings {
@@ -77,12 +98,13 @@ struct RunSettings: Codable, Equatable {
         return try RunSettings().overlaid(with: given, source: path)
     }
 
+    /// These settings with `given` (config-file keys and values) laid over them; an unknown key is
+    /// an error naming `source` and the valid keys.
     func overlaid(with given: [String: Any], source: String) throws -> RunSettings {
         var base = try JSONSerialization.jsonObject(with: Self.encoder.encode(self)) as! [String: Any]
-        let known = Set(base.keys).union(Self.optionalKeys)
         for (key, value) in given {
-            guard known.contains(key) else {
-                throw CLIError("\(source): unknown setting '\(key)'; valid: \(known.sorted().joined(separator: ", "))")
+            guard Self.keys.contains(key) else {
+                throw CLIError("\(source): unknown setting '\(key)'; valid: \(Self.keys.sorted().joined(separator: ", "))")
             }
             base[key] = value
         }
@@ -93,10 +115,13 @@ struct RunSettings: Codable, Equatable {
         }
     }
 
-    /// Keys of optional settings (absent from an encoding of the defaults).
-    static let optionalKeys: Set<String> = ["positions", "c_scale", "embd_dropout", "eval_halting", "gradient_steps", "weight_decay",
-                                            "label_smoothing", "clip", "max_len", "curriculum", "last_hop", "lr_decay",
-                                            "eval_every_steps", "checkpoint_every_epochs", "max_steps", "max_epochs", "max_minutes"]
+    /// Every setting's key (config file, `run.json`): the property names in snake case, as the encoder writes them.
+    static let keys: Set<String> = Set(Mirror(reflecting: RunSettings()).children.compactMap { $0.label.map(RunSettings.snakeCase) })
+
+    /// `camelCase` → `camel_case`, as `JSONEncoder.KeyEncodingStrategy.convertToSnakeCase` writes the names here.
+    static func snakeCase(_ name: String) -> String {
+        name.reduce(into: "") { out, c in out += c.isUppercase ? "_" + c.lowercased() : String(c) }
+    }
 
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
@@ -122,27 +147,26 @@ struct RunSettings: Codable, Equatable {
         guard let positional = PositionalEmbedding(rawValue: pos) else {
             throw CLIError("--pos \(pos): expected one of \(PositionalEmbedding.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let fixedLength = resolvedMaxLen
         let config = ModelConfig(vocabSize: vocabularySize, embeddingSize: d, layers: layers, heads: heads,
-                                 positions: positions ?? max(fixedLength, 64), positionalEmbedding: positional,
+                                 positions: positions ?? max(resolvedMaxLen, Defaults.model.positions), positionalEmbedding: positional,
                                  inputInjection: injection, recurrence: try scheduleInstance().maximum,
-                                 embeddingDropout: embdDropout ?? (isExtrapolation ? 0 : 0.1),
+                                 embeddingDropout: embdDropout ?? taskDefaults.embeddingDropout,
                                  attentionDropout: attnDropout, residualDropout: residDropout,
-                                 cScale: cScale ?? (isExtrapolation ? 0 : 1))
+                                 cScale: cScale ?? taskDefaults.cScale)
         let problems = config.problems
         if !problems.isEmpty { throw CLIError("model settings: " + problems.joined(separator: "; ")) }
         return config
     }
 
-    var resolvedMaxLen: Int { maxLen ?? (isExtrapolation ? 50 : 0) }
+    var resolvedMaxLen: Int { maxLen ?? taskDefaults.maxLen }
 
     func scheduleInstance() throws -> any RecurrenceSchedule { try activeRegistry.schedules.make(schedule) }
 
     func trainingConfig() throws -> TrainingConfig {
-        guard ["extrapolation", "systematicity"].contains(task) else {
-            throw CLIError("--task \(task): expected extrapolation or systematicity")
+        guard TaskDefaults.all.contains(where: { $0.name == task }) else {
+            throw CLIError("--task \(task): expected \(TaskDefaults.all.map(\.name).joined(separator: " or "))")
         }
-        var c = isExtrapolation ? TrainingConfig.extrapolation : TrainingConfig.systematicity
+        var c = taskDefaults.training
         c.learningRate = lr
         if let v = weightDecay { c.weightDecay = v }
         c.warmupSteps = warmup
@@ -157,8 +181,8 @@ struct RunSettings: Codable, Equatable {
         c.padding = resolvedMaxLen > 0 ? .fixed(resolvedMaxLen) : .longest
         c.truncate = truncate
         c.gradientSteps = gradientSteps
-        if curriculum ?? isExtrapolation {
-            c.curriculum = CurriculumConfig(firstHop: firstHop, lastHop: lastHop ?? 40, threshold: threshold,
+        if curriculum ?? taskDefaults.usesCurriculum {
+            c.curriculum = CurriculumConfig(firstHop: firstHop, lastHop: lastHop ?? Defaults.curriculum.lastHop, threshold: threshold,
                                             forceGrokEpochs: forceGrokEpochs, learningRateDecay: lrDecay, minimumLearningRate: minLr)
         } else {
             c.curriculum = nil
@@ -183,5 +207,31 @@ struct RunSettings: Codable, Equatable {
         if let evalHalting { return try AdaptiveEvaluator(policy: try activeRegistry.halting.make(evalHalting)) }
         if schedule is FixedRecurrence { return FixedRecurrenceEvaluator(recurrence: schedule.maximum) }
         return try AdaptiveEvaluator.dynamicRecurrenceTraining(maxIterations: schedule.maximum)
+    }
+}
+
+/// The reference's settings where its two tasks differ: the training preset (weight decay, label
+/// smoothing, padding, curriculum) and two model settings. A setting left unset takes its task's.
+struct TaskDefaults {
+    var name: String
+    var training: TrainingConfig
+    var embeddingDropout: Float
+    var cScale: Float
+
+    static let extrapolation = TaskDefaults(name: "extrapolation", training: .extrapolation, embeddingDropout: 0, cScale: 0)
+    static let systematicity = TaskDefaults(name: "systematicity", training: .systematicity, embeddingDropout: 0.1, cScale: 1)
+    static let all = [extrapolation, systematicity]
+
+    /// The padding length; 0 pads to the longest sequence of each batch.
+    var maxLen: Int {
+        if case let .fixed(n) = training.padding { return n }
+        return 0
+    }
+
+    var usesCurriculum: Bool { training.curriculum != nil }
+
+    /// `default A extrapolation, B systematicity` for the help of a setting whose default is the task's.
+    static func help<T>(_ value: (TaskDefaults) -> T) -> String {
+        "default " + all.map { "\(value($0)) \($0.name)" }.joined(separator: ", ")
     }
 }

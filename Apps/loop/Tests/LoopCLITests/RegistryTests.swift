@@ -29,7 +29,7 @@ final class RegistryTests: XCTestCase {
         let key = message { try registry.schedules.make("dynamic:average=3") }
         XCTAssertTrue(key.contains("'average'") && key.contains("mean, min, max"), key)
         XCTAssertTrue(message { try registry.schedules.make("fixed:r=two") }.contains("not an integer"))
-        XCTAssertTrue(message { try registry.schedules.make("dynamic:min=5,max=3") }.contains("min ≤ max"))
+        XCTAssertTrue(message { try registry.schedules.make("dynamic:min=5,max=3") }.contains("min=5: exceeds max (3)"))
         XCTAssertTrue(message { try registry.schedules.make("fixed:=3") }.contains("key=value"))
         XCTAssertTrue(message { try registry.halting.make("confidence:tau=2") }.contains("tau"))
     }

@@ -8,10 +8,10 @@ import Analysis
 /// recurrence step, per test type — does the residual stream settle or keep growing as the loop
 /// runs? Written against Analysis's `RegisteredProbe` and RecurrentDepth's observer seam only.
 public struct HiddenNormProbe: RegisteredProbe {
-    public static let description = ProbeDescription(
+    public static let description = ComponentDescription(
         name: "hidden-norm",
         summary: "mean L2 norm of the monitored hidden state after each recurrence step, per test type",
-        parameters: [ProbeParameterInfo("iterations", default: "8", "recurrence steps to run")])
+        parameters: [ParameterSpec("iterations", default: "8", "recurrence steps to run")])
 
     public struct Result: Codable {
         /// type → norm per step (index 0 is after step 1).
@@ -20,8 +20,8 @@ public struct HiddenNormProbe: RegisteredProbe {
 
     let iterations: Int
 
-    public init(parameters: ProbeParameters) throws {
-        iterations = try parameters.int("iterations", in: 1...1000) ?? 8
+    public init(parameters: Parameters) throws {
+        iterations = try parameters.number("iterations", in: 1...1000)
     }
 
     public var name: String { Self.description.name }

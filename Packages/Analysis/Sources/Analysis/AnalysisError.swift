@@ -1,9 +1,5 @@
 /// What can go wrong in this package, each case saying what and where.
 public enum AnalysisError: Error, CustomStringConvertible, Equatable {
-    /// A probe was asked for a name no registry entry has.
-    case unknownProbe(String, known: [String])
-    /// A probe parameter it does not take.
-    case unknownParameter(String, probe: String, known: [String])
     /// A parameter whose value cannot be used.
     case invalidParameter(String, probe: String, value: String, reason: String)
     /// A test type (split) the data lacks.
@@ -22,10 +18,6 @@ public enum AnalysisError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .unknownProbe(name, known):
-            return "unknown probe '\(name)'; known probes: \(known.joined(separator: ", "))"
-        case let .unknownParameter(name, probe, known):
-            return "probe '\(probe)' has no parameter '\(name)'" + (known.isEmpty ? " (it takes none)" : "; it takes \(known.joined(separator: ", "))")
         case let .invalidParameter(name, probe, value, reason):
             return "probe '\(probe)': \(name)=\(value): \(reason)"
         case let .unknownSplit(split, source, available):

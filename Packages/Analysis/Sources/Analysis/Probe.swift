@@ -30,8 +30,9 @@ extension Probe {
 /// A probe the registry can build from a name and `key=value` parameters.
 public protocol RegisteredProbe: Probe {
     /// Name, parameters with defaults, and a one-line summary (what `loop list` shows).
-    static var description: ProbeDescription { get }
-    init(parameters: ProbeParameters) throws
+    static var description: ComponentDescription { get }
+    /// The probe from its parameters: every declared key, given or at its default.
+    init(parameters: Parameters) throws
 }
 
 /// A figure: the SVG and, beside it, the data it plots as JSON. Written as `name.svg` and `name.json`.

@@ -22,7 +22,7 @@ final class DatasetProbeTests: XCTestCase {
         let context = ProbeContext(models: [ProbeModel(name: "fresh", folder: checkpoint)], dataset: dataset,
                                    options: ProbeOptions(batchSize: 7, maxIterations: 3))
 
-        let margin = try ProbeRegistry.builtIn.make(spec: "logit-margin:splits=3hop_test,2hop_test").run(context)
+        let margin = try ProbeRegistry.builtIn.make("logit-margin:splits=3hop_test,2hop_test").run(context)
         let result = try JSONDecoder().decode(LogitMarginProbe.Result.self, from: margin.json)
         XCTAssertEqual(result.models["fresh"]?.splits["2hop_test"]?.count, 10)
         XCTAssertEqual(result.models["fresh"]?.splits["3hop_test"]?.margin.count, 3)

@@ -68,7 +68,7 @@ final class GrokkingTests: XCTestCase {
     func testThresholdsAndPatienceAreConfigurable() throws {
         let run = try writeRun(rises: ["a": 1000, "b": 4000])
         let registry = ProbeRegistry.builtIn
-        let probe = try registry.make(spec: "grokking:train=a,iid=b,ood=,memorization_threshold=0.5,iid_threshold=0.9")
+        let probe = try registry.make("grokking:train=a,iid=b,ood=,memorization_threshold=0.5,iid_threshold=0.9")
         let output = try probe.run(ProbeContext(runFolder: run))
         let result = try JSONDecoder().decode(GrokkingProbe.Result.self, from: output.json)
         XCTAssertEqual(result.stages.map(\.step), [1500, 4900])

@@ -6,13 +6,13 @@ import Analysis
 /// A probe that lives outside this package: it needs only the `Probe` protocol (and
 /// `RegisteredProbe` to be built by name).
 struct CountingProbe: RegisteredProbe {
-    static let description = ProbeDescription(name: "count-models", summary: "counts the models", parameters: [
-        ProbeParameterInfo("scale", default: "1", "multiplier"),
+    static let description = ComponentDescription(name: "count-models", summary: "counts the models", parameters: [
+        ParameterSpec("scale", default: "1", "multiplier"),
     ])
     struct Result: Codable { var models: Int }
     var name: String { Self.description.name }
     let scale: Int
-    init(parameters: ProbeParameters) throws { scale = try parameters.int("scale", in: 1...10) ?? 1 }
+    init(parameters: Parameters) throws { scale = try parameters.number("scale", in: 1...10) }
     func measure(_ context: ProbeContext) throws -> Result { Result(models: context.models.count * scale) }
     func figures(for result: Result) throws -> [Figure] {
         let chart = LineChart(title: "Models", xLabel: "x", yLabel: "y",
@@ -26,19 +26,15 @@ final class RegistryTests: XCTestCase {
         let descriptions = ProbeRegistry.builtIn.descriptions
         XCTAssertEqual(descriptions.map(\.name), ["logit-margin", "grokking", "logit-lens", "recurrence-sweep"])
         let margin = descriptions[0]
-        XCTAssertEqual(margin.parameters.first { $0.name == "position" }?.defaultValue, "pred_pos")
+        XCTAssertEqual(margin.parameters.first { $0.key == "position" }?.defaultValue, "pred_pos")
         XCTAssertTrue(descriptions.allSatisfy { !$0.summary.isEmpty && $0.parameters.allSatisfy { !$0.help.isEmpty } })
     }
 
-    func testSpecsParseWithCommaSeparatedLists() throws {
-        let (name, parameters) = try ProbeRegistry.parse(spec: "logit-margin:splits=2hop_test,3hop_test,iterations=20,position=first_pad")
-        XCTAssertEqual(name, "logit-margin")
-        XCTAssertEqual(parameters, ["splits": "2hop_test,3hop_test", "iterations": "20", "position": "first_pad"])
-        let probe = try ProbeRegistry.builtIn.make(spec: "logit-margin:splits=2hop_test,3hop_test,iterations=20,position=first_pad") as! LogitMarginProbe
+    func testSpecsTakeCommaSeparatedLists() throws {
+        let probe = try ProbeRegistry.builtIn.make("logit-margin:splits=2hop_test,3hop_test,iterations=20,position=first_pad") as! LogitMarginProbe
         XCTAssertEqual(probe.splits, ["2hop_test", "3hop_test"])
         XCTAssertEqual(probe.iterations, 20)
         XCTAssertEqual(probe.position, .firstPad)
-        XCTAssertEqual(try ProbeRegistry.parse(spec: "grokking").parameters, [:])
     }
 
     func testBadNamesAndValuesAreClearErrors() {
@@ -48,7 +44,7 @@ final class RegistryTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("logit-margin,"), "lists the known probes: \(error)")
         }
         XCTAssertThrowsError(try registry.make("logit-margin", parameters: ["split": "x"])) { error in
-            guard case .unknownParameter("split", "logit-margin", _)? = error as? AnalysisError else { return XCTFail("\(error)") }
+            guard case .unknownParameter("split", "probe", "logit-margin", _)? = error as? SpecificationError else { return XCTFail("\(error)") }
         }
         XCTAssertThrowsError(try registry.make("logit-margin", parameters: ["iterations": "many"])) { error in
             XCTAssertTrue("\(error)".contains("iterations=many"), "\(error)")
@@ -63,9 +59,9 @@ final class RegistryTests: XCTestCase {
 
     func testAThirdPartyProbeRegistersRunsAndWrites() throws {
         var registry = ProbeRegistry.builtIn
-        registry.register(CountingProbe.self)
+        registry.register(CountingProbe.component)
         XCTAssertEqual(registry.descriptions.last?.name, "count-models")
-        let probe = try registry.make(spec: "count-models:scale=3")
+        let probe = try registry.make("count-models:scale=3")
         let output = try probe.run(ProbeContext(models: [ProbeModel(name: "a", folder: fixturesRoot.appendingPathComponent("learned-r3"))]))
         let folder = temporaryFolder().appendingPathComponent("out")
         let files = try output.write(to: folder)

@@ -136,8 +136,8 @@ public struct AdaptiveEvaluator: Evaluator {
         inference = try AdaptiveInference(policy: policy, maxIterations: maxIterations, dropsHaltedExamples: dropsHaltedExamples)
     }
 
-    /// How the reference evaluates dynamic-recurrence training runs: `entropy-kl-length` with
-    /// eps_kl 0.5, H0 3, H1 12 at `max_iters` = the schedule's maximum. (The reference's
+    /// How the reference evaluates dynamic-recurrence training runs: `entropy-kl-length` at its
+    /// defaults with `max_iters` = the schedule's maximum. (The reference's
     /// evaluation forward skipped input injection; this one runs the model as trained.)
     public static func dynamicRecurrenceTraining(maxIterations: Int) throws -> AdaptiveEvaluator {
         try AdaptiveEvaluator(policy: LengthAwareEntropyKLHalting(maxIterations: maxIterations))

@@ -39,7 +39,7 @@ final class FixtureParityTests: XCTestCase {
         let c = try FixtureCase("learned-r3")
         let model = try Checkpoint.readModel(from: c.folder)
         let h = c.halting[0]
-        let policy = try HaltingPolicies.make(specification: "entropy-kl:eps_kl=\(h["eps_kl"]!),threshold=\(h["entropy_thresh"]!),max_iters=\(h["max_iters"]!)")
+        let policy = try HaltingPolicyRegistry.builtIn.make("entropy-kl:eps_kl=\(h["eps_kl"]!),threshold=\(h["entropy_thresh"]!),max_iters=\(h["max_iters"]!)")
         let result = try AdaptiveEvaluator(policy: policy).answer(c.input, model: model)
         XCTAssertEqual(result.iterations, h["iterations_used"] as! [Int])
         XCTAssertEqual(result.answers, (h["argmax"] as! [Int]).map(Int32.init))

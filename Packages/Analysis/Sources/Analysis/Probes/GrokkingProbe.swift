@@ -125,21 +125,21 @@ public struct RunCheckpoint: Codable, Equatable, Sendable {
 /// training accuracy saturates (memorization), then in-distribution test accuracy, then
 /// out-of-distribution — with the checkpoint nearest each stage.
 public struct GrokkingProbe: RegisteredProbe {
-    public static let description = ProbeDescription(
+    public static let description = ComponentDescription(
         name: "grokking",
         summary: "accuracy curves from a run's metrics log and the steps where memorization, ID and OOD generalization happen; curves on a log step axis",
         parameters: [
-            ProbeParameterInfo("train", default: "train_inferred", "split whose saturation marks memorization (empty: skip the stage)"),
-            ProbeParameterInfo("iid", default: "test_inferred_iid", "split whose saturation marks in-distribution generalization (empty: skip)"),
-            ProbeParameterInfo("ood", default: "test_inferred_ood", "split whose saturation marks out-of-distribution generalization (empty: skip)"),
-            ProbeParameterInfo("splits", default: "", "more splits to draw, comma-separated"),
-            ProbeParameterInfo("memorization_threshold", default: "0.99", "training accuracy (0...1) that counts as memorized"),
-            ProbeParameterInfo("iid_threshold", default: "0.95", "ID test accuracy (0...1) that counts as generalized"),
-            ProbeParameterInfo("ood_threshold", default: "0.95", "OOD test accuracy (0...1) that counts as generalized"),
-            ProbeParameterInfo("patience", default: "1", "evaluations in a row that must stay at or above the threshold"),
-            ProbeParameterInfo("evaluator", default: "", "only evaluations by this evaluator, e.g. fixed(4) (default: all)"),
-            ProbeParameterInfo("metrics", default: "", "metrics log to read (default: RUN/metrics.jsonl)"),
-            ProbeParameterInfo("title", default: "Grokking: accuracy over training", "figure title"),
+            ParameterSpec("train", default: "train_inferred", "split whose saturation marks memorization (empty: skip the stage)"),
+            ParameterSpec("iid", default: "test_inferred_iid", "split whose saturation marks in-distribution generalization (empty: skip)"),
+            ParameterSpec("ood", default: "test_inferred_ood", "split whose saturation marks out-of-distribution generalization (empty: skip)"),
+            ParameterSpec("splits", default: "", "more splits to draw, comma-separated"),
+            ParameterSpec("memorization_threshold", default: "0.99", "training accuracy (0...1) that counts as memorized"),
+            ParameterSpec("iid_threshold", default: "0.95", "ID test accuracy (0...1) that counts as generalized"),
+            ParameterSpec("ood_threshold", default: "0.95", "OOD test accuracy (0...1) that counts as generalized"),
+            ParameterSpec("patience", default: "1", "evaluations in a row that must stay at or above the threshold"),
+            ParameterSpec("evaluator", default: "", "only evaluations by this evaluator, e.g. fixed(4) (default: all)"),
+            ParameterSpec("metrics", default: "", "metrics log to read (default: RUN/metrics.jsonl)"),
+            ParameterSpec("title", default: "Grokking: accuracy over training", "figure title"),
         ])
 
     /// One stage: which split marks it and the threshold it must reach.
@@ -179,17 +179,17 @@ public struct GrokkingProbe: RegisteredProbe {
         StageRule(stage: "ood", split: "test_inferred_ood", threshold: 0.95),
     ]
 
-    public init(parameters p: ProbeParameters) throws {
+    public init(parameters p: Parameters) throws {
         var rules: [StageRule] = []
         for (stage, key, thresholdKey) in [("memorization", "train", "memorization_threshold"), ("iid", "iid", "iid_threshold"),
                                            ("ood", "ood", "ood_threshold")] {
             let split = p.string(key).trimmingCharacters(in: .whitespaces)
             if split.isEmpty { continue }
-            rules.append(StageRule(stage: stage, split: split, threshold: try p.double(thresholdKey, in: 0...1) ?? 0.95))
+            rules.append(StageRule(stage: stage, split: split, threshold: try p.optionalNumber(thresholdKey, in: 0...1) ?? 0.95))
         }
         let metrics = p.string("metrics")
         let evaluator = p.string("evaluator")
-        self.init(rules: rules, extraSplits: p.list("splits"), patience: try p.int("patience", in: 1...1_000_000) ?? 1,
+        self.init(rules: rules, extraSplits: p.list("splits"), patience: try p.optionalNumber("patience", in: 1...1_000_000) ?? 1,
                   evaluator: evaluator.isEmpty ? nil : evaluator, metricsFile: metrics.isEmpty ? nil : URL(fileURLWithPath: metrics),
                   title: p.string("title"))
     }

@@ -120,14 +120,14 @@ final class LensObserver: RecurrenceObserver {
 /// `logit-lens`: the target's probability and rank after every recurrence step and every layer
 /// inside it — where in the loop the answer appears.
 public struct LogitLensProbe: RegisteredProbe {
-    public static let description = ProbeDescription(
+    public static let description = ComponentDescription(
         name: "logit-lens",
         summary: "target probability and rank after every layer of every recurrence step, per test split; lines over block applications",
         parameters: [
-            ProbeParameterInfo("splits", default: "", "test types to measure, comma-separated (default: every type of the test file)"),
-            ProbeParameterInfo("iterations", default: "", "recurrence steps to run (default: the max-iterations option)"),
-            ProbeParameterInfo("position", default: "pred_pos", "pred_pos or first_pad (see logit-margin)"),
-            ProbeParameterInfo("sample", default: "0", "examples per split, drawn with a fixed seed (0: all)"),
+            ParameterSpec("splits", default: "", "test types to measure, comma-separated (default: every type of the test file)"),
+            ParameterSpec("iterations", default: "", "recurrence steps to run (default: the max-iterations option)"),
+            ParameterSpec("position", default: "pred_pos", "pred_pos or first_pad (see logit-margin)"),
+            ParameterSpec("sample", default: "0", "examples per split, drawn with a fixed seed (0: all)"),
         ])
 
     public var name: String { Self.description.name }
@@ -143,10 +143,10 @@ public struct LogitLensProbe: RegisteredProbe {
         self.sampleSize = sampleSize
     }
 
-    public init(parameters p: ProbeParameters) throws {
-        self.init(splits: p.list("splits"), iterations: try p.int("iterations", in: 1...100_000),
-                  position: MonitoredPosition(rawValue: try p.choice("position", MonitoredPosition.allCases.map(\.rawValue)))!,
-                  sampleSize: try p.int("sample", in: 0...Int.max) ?? 0)
+    public init(parameters p: Parameters) throws {
+        self.init(splits: p.list("splits"), iterations: try p.optionalNumber("iterations", in: 1...100_000),
+                  position: MonitoredPosition(rawValue: try p.choice("position", among: MonitoredPosition.allCases.map(\.rawValue)))!,
+                  sampleSize: try p.optionalNumber("sample", in: 0...Int.max) ?? 0)
     }
 
     public struct ModelLens: Codable, Equatable, Sendable {

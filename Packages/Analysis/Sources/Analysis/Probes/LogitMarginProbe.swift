@@ -104,15 +104,15 @@ final class MarginObserver: RecurrenceObserver {
 /// monitored position, per test split, and the mean first iteration at which the target is the
 /// argmax ("Loop, Think & Generalize", the margin analysis). Its JSON has the reference's shape.
 public struct LogitMarginProbe: RegisteredProbe {
-    public static let description = ProbeDescription(
+    public static let description = ComponentDescription(
         name: "logit-margin",
         summary: "mean logit margin (target − best other) per recurrence step and mean first-hit iteration, per test split; margin-vs-iteration figure",
         parameters: [
-            ProbeParameterInfo("splits", default: "", "test types to measure, comma-separated (default: every type of the test file)"),
-            ProbeParameterInfo("iterations", default: "", "recurrence steps to run (default: the max-iterations option)"),
-            ProbeParameterInfo("position", default: "pred_pos", "pred_pos (where the model answers) or first_pad (min(input_length, T−1), the reference script's)"),
-            ProbeParameterInfo("sample", default: "0", "examples per split, drawn with a fixed seed (0: all)"),
-            ProbeParameterInfo("title", default: "Margin vs recurrent iteration", "figure title"),
+            ParameterSpec("splits", default: "", "test types to measure, comma-separated (default: every type of the test file)"),
+            ParameterSpec("iterations", default: "", "recurrence steps to run (default: the max-iterations option)"),
+            ParameterSpec("position", default: "pred_pos", "pred_pos (where the model answers) or first_pad (min(input_length, T−1), the reference script's)"),
+            ParameterSpec("sample", default: "0", "examples per split, drawn with a fixed seed (0: all)"),
+            ParameterSpec("title", default: "Margin vs recurrent iteration", "figure title"),
         ])
 
     public var name: String { Self.description.name }
@@ -131,10 +131,10 @@ public struct LogitMarginProbe: RegisteredProbe {
         self.title = title
     }
 
-    public init(parameters p: ProbeParameters) throws {
-        self.init(splits: p.list("splits"), iterations: try p.int("iterations", in: 1...100_000),
-                  position: MonitoredPosition(rawValue: try p.choice("position", MonitoredPosition.allCases.map(\.rawValue)))!,
-                  sampleSize: try p.int("sample", in: 0...Int.max) ?? 0, title: p.string("title"))
+    public init(parameters p: Parameters) throws {
+        self.init(splits: p.list("splits"), iterations: try p.optionalNumber("iterations", in: 1...100_000),
+                  position: MonitoredPosition(rawValue: try p.choice("position", among: MonitoredPosition.allCases.map(\.rawValue)))!,
+                  sampleSize: try p.optionalNumber("sample", in: 0...Int.max) ?? 0, title: p.string("title"))
     }
 
     public struct Meta: Codable, Equatable, Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import RecurrentDepth
 
 /// Count, mean, median, std, min and max of the iterations used per example (the Halting
 /// report's `iterations_stats_per_type` entries).
@@ -75,13 +76,13 @@ public enum RecurrenceFigures {
 /// adaptive halting (an evaluation report's per-example iterations, or its
 /// `iterations_stats_per_type`).
 public struct RecurrenceSweepProbe: RegisteredProbe {
-    public static let description = ProbeDescription(
+    public static let description = ComponentDescription(
         name: "recurrence-sweep",
         summary: "heatmap of accuracy by hop count × inference recurrence, histogram of iterations used under adaptive halting (from Halting's JSON)",
         parameters: [
-            ProbeParameterInfo("sweep", default: "", "sweep JSON with accuracy_per_recurrence (default: RUN/sweep.json if present)"),
-            ProbeParameterInfo("report", default: "", "halting evaluation report JSON (default: RUN/halting.json if present)"),
-            ProbeParameterInfo("title", default: "Accuracy by hop count and inference recurrence", "heatmap title"),
+            ParameterSpec("sweep", default: "", "sweep JSON with accuracy_per_recurrence (default: RUN/sweep.json if present)"),
+            ParameterSpec("report", default: "", "halting evaluation report JSON (default: RUN/halting.json if present)"),
+            ParameterSpec("title", default: "Accuracy by hop count and inference recurrence", "heatmap title"),
         ])
 
     public var name: String { Self.description.name }
@@ -95,7 +96,7 @@ public struct RecurrenceSweepProbe: RegisteredProbe {
         self.title = title
     }
 
-    public init(parameters p: ProbeParameters) throws {
+    public init(parameters p: Parameters) throws {
         let (s, r) = (p.string("sweep"), p.string("report"))
         self.init(sweepFile: s.isEmpty ? nil : URL(fileURLWithPath: s), reportFile: r.isEmpty ? nil : URL(fileURLWithPath: r),
                   title: p.string("title"))

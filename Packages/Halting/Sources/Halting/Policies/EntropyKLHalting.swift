@@ -1,14 +1,19 @@
+import RecurrentDepth
+
 /// `entropy-kl`: the reference's adaptive halting ("Loop, Think & Generalize", inference). An
 /// example stops at the first step t ≥ 1 (0-based) with `t + 1 ≥ min_iters`,
 /// `KL(p_t ‖ p_{t−1}) < eps_kl` and `H(p_t) < threshold` — both strict.
-public struct EntropyKLHalting: HaltingPolicy {
+public struct EntropyKLHalting: RegisteredHaltingPolicy {
     public static let registryName = "entropy-kl"
+    public static let description = ComponentDescription(
+        name: registryName, summary: "the reference's rule: stop at the first step t ≥ 1 with KL(p_t‖p_{t−1}) < eps_kl and H(p_t) < threshold",
+        parameters: EntropyKLHalting().parameterSpecs())
     public let epsKL: Float
     public let threshold: Float
     public let minIterations: Int
     public let maxIterations: Int
 
-    /// The defaults are the reference's reported runs: eps_kl 0.001, threshold 3.0, max 16.
+    /// The defaults — the registry's too — are the reference's reported runs.
     public init(epsKL: Float = 0.001, threshold: Float = 3.0, minIterations: Int = 1, maxIterations: Int = 16) {
         precondition(minIterations >= 1 && maxIterations >= minIterations, "entropy-kl: need 1 ≤ min_iters ≤ max_iters")
         self.epsKL = epsKL
@@ -17,13 +22,9 @@ public struct EntropyKLHalting: HaltingPolicy {
         self.maxIterations = maxIterations
     }
 
-    /// Parameters: `eps_kl` (0.001), `threshold` (3.0), `min_iters` (1), `max_iters` (16).
-    public init(parameters: [String: String]) throws {
-        let reader = try ParameterReader(policy: Self.registryName, parameters: parameters,
-                                         known: ["eps_kl", "threshold", "min_iters", "max_iters"])
-        let eps = try reader.float("eps_kl", default: 0.001) { $0 > 0 ? nil : "must be positive" }
-        let threshold = try reader.float("threshold", default: 3.0) { $0 > 0 ? nil : "must be positive" }
-        let (minIters, maxIters) = try reader.iterationLimits(maximum: 16)
+    public init(parameters: Parameters) throws {
+        let (eps, threshold) = (try parameters.positive("eps_kl"), try parameters.positive("threshold"))
+        let (minIters, maxIters) = try parameters.iterationLimits()
         self.init(epsKL: eps, threshold: threshold, minIterations: minIters, maxIterations: maxIters)
     }
 
@@ -40,11 +41,15 @@ public struct EntropyKLHalting: HaltingPolicy {
 
 /// `entropy-kl-length`: the entropy+KL rule with the length-aware threshold `H0 + H1 / seq_len`
 /// (`seq_len` the batch's padded length), as the reference evaluates dynamic-recurrence training
-/// runs (eps_kl 0.5, H0 3, H1 12, max_iters the schedule's maximum, 8). It also records the halt
-/// driver: the criterion that was the last to start holding (each criterion's first step is the
-/// first t ≥ 1 at which it held, whether or not it held continuously afterwards).
-public struct LengthAwareEntropyKLHalting: HaltingPolicy {
+/// runs (its settings are the initializer's defaults, with max_iters the schedule's maximum). It
+/// also records the halt driver: the criterion that was the last to start holding (each
+/// criterion's first step is the first t ≥ 1 at which it held, whether or not it held
+/// continuously afterwards).
+public struct LengthAwareEntropyKLHalting: RegisteredHaltingPolicy {
     public static let registryName = "entropy-kl-length"
+    public static let description = ComponentDescription(
+        name: registryName, summary: "entropy-kl with threshold H0 + H1 / seq_len (seq_len: the batch's padded length); records the halt driver",
+        parameters: LengthAwareEntropyKLHalting().parameterSpecs())
     public let epsKL: Float
     public let h0: Double
     public let h1: Double
@@ -67,14 +72,11 @@ public struct LengthAwareEntropyKLHalting: HaltingPolicy {
         self.maxIterations = maxIterations
     }
 
-    /// Parameters: `eps_kl` (0.5), `h0` (3), `h1` (12), `min_iters` (1), `max_iters` (8).
-    public init(parameters: [String: String]) throws {
-        let reader = try ParameterReader(policy: Self.registryName, parameters: parameters,
-                                         known: ["eps_kl", "h0", "h1", "min_iters", "max_iters"])
-        let eps = try reader.float("eps_kl", default: 0.5) { $0 > 0 ? nil : "must be positive" }
-        let h0 = try reader.float("h0", default: 3) { $0 >= 0 ? nil : "must not be negative" }
-        let h1 = try reader.float("h1", default: 12) { $0 >= 0 ? nil : "must not be negative" }
-        let (minIters, maxIters) = try reader.iterationLimits(maximum: 8)
+    public init(parameters: Parameters) throws {
+        let eps = try parameters.positive("eps_kl")
+        let h0: Float = try parameters.number("h0") { $0 >= 0 ? nil : "must not be negative" }
+        let h1: Float = try parameters.number("h1") { $0 >= 0 ? nil : "must not be negative" }
+        let (minIters, maxIters) = try parameters.iterationLimits()
         self.init(epsKL: eps, h0: Double(h0), h1: Double(h1), minIterations: minIters, maxIterations: maxIters)
     }
 

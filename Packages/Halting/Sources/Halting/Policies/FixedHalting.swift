@@ -1,18 +1,20 @@
+import RecurrentDepth
+
 /// `fixed`: every example runs exactly r steps — the plain recurrent-depth model, as a policy, so
 /// fixed and adaptive runs share one code path and one report format.
-public struct FixedHalting: HaltingPolicy {
+public struct FixedHalting: RegisteredHaltingPolicy {
     public static let registryName = "fixed"
+    public static let description = ComponentDescription(name: registryName, summary: "every example runs exactly r steps",
+                                                         parameters: FixedHalting().parameterSpecs())
     public let recurrence: Int
 
-    public init(recurrence: Int) {
+    public init(recurrence: Int = 4) {
         precondition(recurrence >= 1, "fixed halting needs r ≥ 1")
         self.recurrence = recurrence
     }
 
-    /// Parameters: `r` (default 4).
-    public init(parameters: [String: String]) throws {
-        let reader = try ParameterReader(policy: Self.registryName, parameters: parameters, known: ["r"])
-        self.init(recurrence: try reader.int("r", default: 4) { $0 >= 1 ? nil : "must be at least 1" })
+    public init(parameters: Parameters) throws {
+        self.init(recurrence: try parameters.number("r") { $0 >= 1 ? nil : "must be at least 1" })
     }
 
     public var name: String { Self.registryName }

@@ -1,7 +1,11 @@
+import RecurrentDepth
+
 /// `kl`: KL alone — stop once the distribution stops moving, `KL(p_t ‖ p_{t−1}) < eps_kl` at a step
 /// t ≥ 1 with `t + 1 ≥ min_iters` (the early-exit criterion of recurrent-depth language models).
-public struct KLHalting: HaltingPolicy {
+public struct KLHalting: RegisteredHaltingPolicy {
     public static let registryName = "kl"
+    public static let description = ComponentDescription(
+        name: registryName, summary: "stop at the first step t ≥ 1 with KL(p_t‖p_{t−1}) < eps_kl", parameters: KLHalting().parameterSpecs())
     public let epsKL: Float
     public let minIterations: Int
     public let maxIterations: Int
@@ -13,11 +17,9 @@ public struct KLHalting: HaltingPolicy {
         self.maxIterations = maxIterations
     }
 
-    /// Parameters: `eps_kl` (0.001), `min_iters` (1), `max_iters` (16).
-    public init(parameters: [String: String]) throws {
-        let reader = try ParameterReader(policy: Self.registryName, parameters: parameters, known: ["eps_kl", "min_iters", "max_iters"])
-        let eps = try reader.float("eps_kl", default: 0.001) { $0 > 0 ? nil : "must be positive" }
-        let (minIters, maxIters) = try reader.iterationLimits(maximum: 16)
+    public init(parameters: Parameters) throws {
+        let eps = try parameters.positive("eps_kl")
+        let (minIters, maxIters) = try parameters.iterationLimits()
         self.init(epsKL: eps, minIterations: minIters, maxIterations: maxIters)
     }
 
@@ -34,8 +36,10 @@ public struct KLHalting: HaltingPolicy {
 
 /// `entropy`: entropy alone — stop once the model is sure enough, `H(p_t) < threshold` (strict),
 /// from the first step on (it needs no previous distribution) once `t + 1 ≥ min_iters`.
-public struct EntropyHalting: HaltingPolicy {
+public struct EntropyHalting: RegisteredHaltingPolicy {
     public static let registryName = "entropy"
+    public static let description = ComponentDescription(
+        name: registryName, summary: "stop at the first step with H(p_t) < threshold", parameters: EntropyHalting().parameterSpecs())
     public let threshold: Float
     public let minIterations: Int
     public let maxIterations: Int
@@ -47,11 +51,9 @@ public struct EntropyHalting: HaltingPolicy {
         self.maxIterations = maxIterations
     }
 
-    /// Parameters: `threshold` (3.0, nats), `min_iters` (1), `max_iters` (16).
-    public init(parameters: [String: String]) throws {
-        let reader = try ParameterReader(policy: Self.registryName, parameters: parameters, known: ["threshold", "min_iters", "max_iters"])
-        let threshold = try reader.float("threshold", default: 3.0) { $0 > 0 ? nil : "must be positive" }
-        let (minIters, maxIters) = try reader.iterationLimits(maximum: 16)
+    public init(parameters: Parameters) throws {
+        let threshold = try parameters.positive("threshold")
+        let (minIters, maxIters) = try parameters.iterationLimits()
         self.init(threshold: threshold, minIterations: minIters, maxIterations: maxIters)
     }
 
@@ -67,8 +69,10 @@ public struct EntropyHalting: HaltingPolicy {
 
 /// `confidence`: stop once the top probability reaches τ, `max_v p_t(v) ≥ tau` (inclusive), from the
 /// first step on once `t + 1 ≥ min_iters`.
-public struct ConfidenceHalting: HaltingPolicy {
+public struct ConfidenceHalting: RegisteredHaltingPolicy {
     public static let registryName = "confidence"
+    public static let description = ComponentDescription(
+        name: registryName, summary: "stop at the first step whose top probability is ≥ tau", parameters: ConfidenceHalting().parameterSpecs())
     public let tau: Float
     public let minIterations: Int
     public let maxIterations: Int
@@ -80,11 +84,9 @@ public struct ConfidenceHalting: HaltingPolicy {
         self.maxIterations = maxIterations
     }
 
-    /// Parameters: `tau` (0.9, in (0, 1]), `min_iters` (1), `max_iters` (16).
-    public init(parameters: [String: String]) throws {
-        let reader = try ParameterReader(policy: Self.registryName, parameters: parameters, known: ["tau", "min_iters", "max_iters"])
-        let tau = try reader.float("tau", default: 0.9) { $0 > 0 && $0 <= 1 ? nil : "must be in (0, 1]" }
-        let (minIters, maxIters) = try reader.iterationLimits(maximum: 16)
+    public init(parameters: Parameters) throws {
+        let tau: Float = try parameters.number("tau") { $0 > 0 && $0 <= 1 ? nil : "must be in (0, 1]" }
+        let (minIters, maxIters) = try parameters.iterationLimits()
         self.init(tau: tau, minIterations: minIters, maxIterations: maxIters)
     }
 

@@ -4,18 +4,19 @@ import KnowledgeGraph
 /// The hop curriculum of the depth-extrapolation task: stage k trains on atomic facts and every
 /// chain of ≤ k hops and moves on once the k-hop test accuracy exceeds `threshold`.
 public struct CurriculumConfig: Codable, Equatable, Sendable {
-    public var firstHop: Int = 2
-    public var lastHop: Int = 40
+    public var firstHop: Int
+    public var lastHop: Int
     /// Fraction (0...1) of k-hop test examples answered right that ends stage k.
-    public var threshold: Double = 0.95
+    public var threshold: Double
     /// Stage changes wait until the run's epoch (counted across stages) reaches this ("force grok").
-    public var forceGrokEpochs: Int = 0
+    public var forceGrokEpochs: Int
     /// Per-stage learning rate `max(base · γ^(k − firstHop), minimum)`; nil keeps the base rate.
     public var learningRateDecay: Double?
-    public var minimumLearningRate: Double = 0
+    public var minimumLearningRate: Double
     /// The test type whose accuracy decides stage k; `{k}` is replaced by k.
     public var stageTestType: String = "{k}hop_test"
 
+    /// The defaults are the reference's.
     public init(firstHop: Int = 2, lastHop: Int = 40, threshold: Double = 0.95, forceGrokEpochs: Int = 0,
                 learningRateDecay: Double? = nil, minimumLearningRate: Double = 0) {
         self.firstHop = firstHop
@@ -35,7 +36,8 @@ public struct CurriculumConfig: Codable, Equatable, Sendable {
 }
 
 /// Everything the trainer needs besides the model, the data and the recurrence schedule. The
-/// defaults are the reference's; `extrapolation` and `systematicity` are its two tasks' settings.
+/// defaults are the reference's, declared here once (the `loop` app's settings and help read them);
+/// `extrapolation` and `systematicity` are its two tasks' settings.
 public struct TrainingConfig: Codable, Equatable, Sendable {
     public var learningRate: Double = 1e-4
     public var weightDecay: Double = 0.01
@@ -76,16 +78,16 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
 
     public init() {}
 
-    /// The reference's depth-extrapolation settings: weight decay 0.01, no label smoothing, fixed
-    /// padding to 50, the hop curriculum from 2 to 40 at 0.95.
+    /// The reference's depth-extrapolation settings: the defaults above (among them the fixed
+    /// padding) with the hop curriculum at `CurriculumConfig`'s defaults.
     public static var extrapolation: TrainingConfig {
         var config = TrainingConfig()
         config.curriculum = CurriculumConfig()
         return config
     }
 
-    /// The reference's systematicity settings: weight decay 0.1, label smoothing 0.1, padding to
-    /// the longest sequence of each batch, no curriculum.
+    /// The reference's systematicity settings: the defaults above with more weight decay, label
+    /// smoothing, padding to the longest sequence of each batch, and no curriculum.
     public static var systematicity: TrainingConfig {
         var config = TrainingConfig()
         config.weightDecay = 0.1

@@ -1,0 +1,116 @@
+import Foundation
+import XCTest
+import LoopCLI
+import RecurrentDepth
+
+/// `loop train`'s settings: every flag sets the setting of its name, the defaults are the
+/// packages' own, and the help shows them.
+final class TrainSettingsTests: XCTestCase {
+    var root: URL!
+
+    override func setUpWithError() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("loop-settings-\(UInt64.random(in: 0 ... .max))")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let (status, message) = LoopCLI.run(["data", "extrapolation", "--entities", "10", "--relations", "2", "--max-hops", "3",
+                                             "--train-per-hop", "30", "--test-per-hop", "8", "--atomic-sample", "10",
+                                             "--train-sample", "10", "--out", path("data")])
+        XCTAssertEqual(status, 0, message)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: root) }
+
+    func path(_ name: String) -> String { root.appendingPathComponent(name).path }
+
+    func json(_ name: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent(name))) as! [String: Any]
+    }
+
+    /// Every setting given as a flag, each away from its default, lands in run.json under its key.
+    func testEveryFlagSetsTheSettingOfItsName() throws {
+        try FileManager.default.copyItem(atPath: path("data/test.json"), toPath: path("data/held_out.json"))
+        let expected: [String: Any] = [
+            "data": path("data"), "task": "systematicity",
+            "d": 8, "layers": 1, "heads": 2, "positions": 40, "pos": "sinusoidal", "injection": true,
+            "c_scale": Float(0.5), "embd_dropout": Float(0.05), "attn_dropout": Float(0.02), "resid_dropout": Float(0.03),
+            "schedule": "fixed:r=2", "eval_halting": "fixed:r=2", "gradient_steps": 1,
+            "lr": 0.002, "weight_decay": 0.2, "warmup": 3, "epochs": 7, "label_smoothing": Float(0.05), "clip": 1.5,
+            "batch_size": 16, "pred_pos": "inp_len", "max_len": 12, "truncate": true,
+            "curriculum": true, "first_hop": 3, "last_hop": 3, "threshold": 0.5, "force_grok_epochs": 1, "lr_decay": 0.9, "min_lr": 0.0001,
+            "eval_every_epochs": 2, "eval_every_steps": 3, "eval_batch_size": 32, "test_file": "held_out",
+            "checkpoint_every_epochs": 3, "log_every_steps": 2, "max_steps": 2, "max_epochs": 5, "max_minutes": 1.5,
+            "seed": 7, "backend": "cpu:threads=1",
+        ]
+        var arguments = ["train", "--out", path("run"), "--plain"]
+        for (key, value) in expected.sorted(by: { $0.key < $1.key }) {
+            let flag = "--" + key.replacingOccurrences(of: "_", with: "-")
+            if let on = value as? Bool { arguments.append(on ? flag : "--no-" + flag.dropFirst(2)) } else { arguments += [flag, "\(value)"] }
+        }
+        let (status, message) = LoopCLI.run(arguments)
+        XCTAssertEqual(status, 0, message)
+        let run = try json("run/run.json")
+        XCTAssertEqual(Set(run.keys), Set(expected.keys), "the test gives every setting")
+        for (key, value) in expected {
+            let found = run[key]
+            switch value {
+            case let v as Float: XCTAssertEqual((found as? Double).map(Float.init), v, key)
+            case let v as Double: XCTAssertEqual(found as? Double, v, key)
+            case let v as Int: XCTAssertEqual(found as? Int, v, key)
+            case let v as Bool: XCTAssertEqual(found as? Bool, v, key)
+            default: XCTAssertEqual(found as? String, value as? String, key)
+            }
+        }
+    }
+
+    /// A run that sets only what it must trains with the packages' defaults.
+    func testUnsetSettingsTakeThePackagesDefaults() throws {
+        let (status, message) = LoopCLI.run(["train", "--data", path("data"), "--out", path("run"), "--d", "8", "--heads", "2",
+                                             "--last-hop", "3", "--max-steps", "1", "--plain"])
+        XCTAssertEqual(status, 0, message)
+        var expected = TrainingConfig.extrapolation
+        expected.curriculum?.lastHop = 3
+        expected.maxSteps = 1
+        let trained = try Checkpoint.decodeJSON(TrainingConfig.self, from: root.appendingPathComponent("run/checkpoints/final/\(Trainer.configFile)"))
+        XCTAssertEqual(trained, expected)
+        let model = try json("run/checkpoints/final/config.json")
+        let defaults = ModelConfig(vocabSize: 1)
+        XCTAssertEqual(model["n_layer"] as? Int, defaults.layers)
+        XCTAssertEqual(model["positional_embedding_type"] as? String, defaults.positionalEmbedding.rawValue)
+        guard case let .fixed(maxLen) = expected.padding else { return XCTFail("the extrapolation task pads to a fixed length") }
+        XCTAssertEqual(model["n_positions"] as? Int, max(maxLen, defaults.positions))
+    }
+
+    /// Flags override the config file, which overrides the defaults; an unknown key names the file.
+    func testFlagsOverrideTheConfigFile() throws {
+        try Data("lr: 0.002\nwarmup: 5\nd: 8\nheads: 2\nmax_steps: 1\ncurriculum: false\n".utf8).write(to: root.appendingPathComponent("run.yaml"))
+        let (status, message) = LoopCLI.run(["train", "--config", path("run.yaml"), "--data", path("data"), "--out", path("run"),
+                                             "--lr", "0.003", "--plain"])
+        XCTAssertEqual(status, 0, message)
+        let run = try json("run/run.json")
+        XCTAssertEqual(run["lr"] as? Double, 0.003)
+        XCTAssertEqual(run["warmup"] as? Int, 5)
+        XCTAssertEqual(run["epochs"] as? Int, TrainingConfig().epochs)
+        XCTAssertNil(run["last_hop"], "an optional setting left unset stays out of run.json")
+        try Data("lr: 0.002\nwidth: 3\n".utf8).write(to: root.appendingPathComponent("bad.yaml"))
+        let (bad, error) = LoopCLI.run(["train", "--config", path("bad.yaml"), "--data", path("data"), "--out", path("bad")])
+        XCTAssertNotEqual(bad, 0)
+        XCTAssertTrue(error.contains("bad.yaml: unknown setting 'width'; valid: attn_dropout, backend, batch_size"), error)
+    }
+
+    /// The help states each default as the packages declare it.
+    func testHelpShowsThePackagesDefaults() {
+        let (_, help) = LoopCLI.run(["train", "--help"])
+        let text = help.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        let (e, s) = (TrainingConfig.extrapolation, TrainingConfig.systematicity)
+        for line in ["Peak learning rate (default \(TrainingConfig().learningRate))",
+                     "Warmup steps (default \(TrainingConfig().warmupSteps))",
+                     "Batch size (default \(TrainingConfig().batchSize))",
+                     "Model width n_embd (default \(ModelConfig(vocabSize: 1).embeddingSize))",
+                     "Last curriculum stage (default \(CurriculumConfig().lastHop))",
+                     "Stage k ends when k-hop test accuracy exceeds this (default \(CurriculumConfig().threshold))",
+                     "AdamW weight decay (default \(e.weightDecay) extrapolation, \(s.weightDecay) systematicity)",
+                     "Label smoothing (default \(e.labelSmoothing) extrapolation, \(s.labelSmoothing) systematicity)",
+                     "Use the hop curriculum (default on extrapolation, off systematicity)"] {
+            XCTAssertTrue(text.contains(line), "the help lacks: \(line)\n\(help)")
+        }
+    }
+}

@@ -1,18 +1,20 @@
 import XCTest
 import TensorKit
 @testable import RecurrentDepth
+import FixtureSupport
+import ModelFixtureSupport
 
 /// `addLossGradient`: the batch's loss and gradient computed in slices, side by side, and summed.
 final class ShardedGradientTests: XCTestCase {
     /// Against PyTorch's full-batch loss and gradients, for every way of slicing the fixtures'
     /// 5 examples (uneven slices need each slice's loss weighted by its share of the batch).
     func testSlicedGradientsMatchTheFixtures() throws {
-        for name in fixtureCases {
+        for name in FixtureCase.names {
             let c = try FixtureCase(name)
             for shards in [1, 2, 3, 5, 8] {
                 let model = try Checkpoint.readModel(from: c.folder)
-                let loss = try model.addLossGradient(c.input, labels: c.targets, recurrence: c.recurrence, labelSmoothing: 0.1, shards: shards)
-                let expectedLoss = c.losses["loss_ls0.1"]!
+                let loss = try model.addLossGradient(c.input, labels: c.labels, recurrence: c.recurrence, labelSmoothing: 0.1, shards: shards)
+                let expectedLoss = try c.losses["loss_ls0.1"]!
                 XCTAssertEqual(Double(loss), expectedLoss, accuracy: 1e-5 * abs(expectedLoss), "\(name), \(shards) slices: loss")
                 for (key, p) in model.namedParameters {
                     let expected = try c.expected.tensor("grad.\(key)")

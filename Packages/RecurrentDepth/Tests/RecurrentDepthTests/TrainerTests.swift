@@ -3,6 +3,7 @@ import XCTest
 import KnowledgeGraph
 import TensorKit
 import RecurrentDepth
+import FixtureSupport
 
 /// Answers every example correctly (it looks the input up in the dataset), so the curriculum's
 /// mechanics can be tested without waiting for a model to generalize.

@@ -185,7 +185,7 @@ func measure(_ s: Shape, pass: Pass, options: Options) throws {
     func step() throws {
         switch pass {
         case .training:
-            // As the trainer computes it: the batch in slices, one per core.
+            // As the trainer computes it: the batch in slices side by side, each on its share of the threads.
             optimizer.zeroGrad()
             _ = try model.addLossGradient(input, labels: targets, recurrence: s.r, labelSmoothing: 0.1,
                                           gradientSteps: options.gradientSteps)

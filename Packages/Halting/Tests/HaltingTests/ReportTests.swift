@@ -4,6 +4,7 @@ import KnowledgeGraph
 import TensorKit
 import RecurrentDepth
 import Halting
+import FixtureSupport
 
 final class ReportTests: XCTestCase {
     func testIterationStatisticsAreNumpys() {

@@ -4,17 +4,20 @@ import KnowledgeGraph
 import TensorKit
 import RecurrentDepth
 import Analysis
+import FixtureSupport
+import ModelFixtureSupport
 
 final class LogitLensTests: XCTestCase {
     /// After the last layer of step t the lens reads the model's own answer after t + 1 steps: the
     /// fixture's `logits.r{t+1}` (PyTorch) at the monitored positions, and the model run to that step.
     func testLastLayerOfEachStepIsTheModelsLogitsAfterThatStep() throws {
-        for name in fixtureCases {
+        for name in FixtureCase.names {
             let c = try FixtureCase(name)
             let model = try Checkpoint.readModel(from: c.folder)
-            let expected = try c.expected()
+            let expected = c.expected
             let steps = c.json["recurrence"] as! Int + 2
-            let trace = try LogitLens.trace(model, input: c.input, iterations: steps)
+            let input = try c.input
+            let trace = try LogitLens.trace(model, input: input, iterations: steps)
             XCTAssertEqual(trace.count, steps)
             for t in 0..<steps {
                 XCTAssertEqual(trace[t].count, model.blocks.count)
@@ -22,11 +25,11 @@ final class LogitLensTests: XCTestCase {
                 let full = try expected.tensor("logits.r\(t + 1)")   // [B, T, V]
                 let (b, T, v) = (full.shape[0], full.shape[1], full.shape[2])
                 var rows: [Float] = []
-                for (i, p) in c.input.positions.enumerated() { rows += full.scalars[((i * T + p) * v)..<((i * T + p + 1) * v)] }
+                for (i, p) in input.positions.enumerated() { rows += full.scalars[((i * T + p) * v)..<((i * T + p + 1) * v)] }
                 XCTAssertEqual(lens.shape, [b, v])
-                assertClose(lens.scalars, rows, tolerance: 1e-4, "\(name) lens step \(t) vs logits.r\(t + 1)")
-                let run = try withoutGrad { try model.monitoredLogits(c.input, recurrence: t + 1) }
-                assertClose(lens.scalars, run.scalars, tolerance: 1e-5, "\(name) lens step \(t) vs the model run to \(t + 1) steps")
+                assertClose(lens.scalars, rows, rtol: 1e-4, atol: 1e-4, "\(name) lens step \(t) vs logits.r\(t + 1)")
+                let run = try withoutGrad { try model.monitoredLogits(input, recurrence: t + 1) }
+                assertClose(lens.scalars, run.scalars, rtol: 1e-5, atol: 1e-5, "\(name) lens step \(t) vs the model run to \(t + 1) steps")
             }
         }
     }
@@ -35,7 +38,7 @@ final class LogitLensTests: XCTestCase {
     func testIntermediateLayersMatchAManualForwardPass() throws {
         let c = try FixtureCase("nope-inject-r4")
         let model = try Checkpoint.readModel(from: c.folder)
-        let input = c.input
+        let input = try c.input
         let trace = try LogitLens.trace(model, input: input, iterations: 3)
         try withoutGrad {
             let embedded = model.embed(input.ids)
@@ -45,7 +48,7 @@ final class LogitLensTests: XCTestCase {
                 for (l, block) in model.blocks.enumerated() {
                     h = block(h, mask: input.mask, dropout: nil)
                     let manual = model.readout(model.rows(of: h, at: input.positions))
-                    assertClose(trace[t][l].scalars, manual.scalars, tolerance: 1e-5, "step \(t) layer \(l)")
+                    assertClose(trace[t][l].scalars, manual.scalars, rtol: 1e-5, atol: 1e-5, "step \(t) layer \(l)")
                 }
             }
             _ = try model.validate(input)
@@ -62,7 +65,7 @@ final class LogitLensTests: XCTestCase {
         XCTAssertEqual(lens.count, 5)
         XCTAssertEqual(lens.layers, 2)
         XCTAssertEqual(lens.targetProbability.count, 4)
-        let trace = try LogitLens.trace(model, input: c.input, iterations: 4)
+        let trace = try LogitLens.trace(model, input: try c.input, iterations: 4)
         for t in 0..<4 {
             for l in 0..<2 {
                 let logits = trace[t][l].scalars, v = trace[t][l].shape[1]

@@ -22,6 +22,9 @@ let recurrentDepth = Target.Dependency.product(name: "RecurrentDepth", package: 
 let halting = Target.Dependency.product(name: "Halting", package: "Halting")
 let analysis = Target.Dependency.product(name: "Analysis", package: "Analysis")
 let loopCLI = Target.Dependency.product(name: "LoopCLI", package: "loop-app")
+// The suites' shared helpers: fixtures, closeness, temporary folders; a fixture's batch as a ModelInput.
+let fixtureSupport = Target.Dependency.product(name: "FixtureSupport", package: "TensorKit")
+let modelFixtureSupport = Target.Dependency.product(name: "ModelFixtureSupport", package: "RecurrentDepth")
 
 let package = Package(
     name: "loop-workspace",
@@ -37,13 +40,13 @@ let package = Package(
     ],
     targets: [
         .testTarget(name: "WorkspaceTests", dependencies: [loopCLI], path: "Tests/WorkspaceTests", swiftSettings: fast),
-        .testTarget(name: "TensorKitSuite", dependencies: [tensorKit], path: "Packages/TensorKit/Tests/TensorKitTests", swiftSettings: fast),
+        .testTarget(name: "TensorKitSuite", dependencies: [tensorKit, fixtureSupport], path: "Packages/TensorKit/Tests/TensorKitTests", swiftSettings: fast),
         .testTarget(name: "KnowledgeGraphSuite", dependencies: [knowledgeGraph], path: "Packages/KnowledgeGraph/Tests/KnowledgeGraphTests"),
-        .testTarget(name: "RecurrentDepthSuite", dependencies: [recurrentDepth, tensorKit, knowledgeGraph],
+        .testTarget(name: "RecurrentDepthSuite", dependencies: [recurrentDepth, tensorKit, knowledgeGraph, fixtureSupport, modelFixtureSupport],
                     path: "Packages/RecurrentDepth/Tests/RecurrentDepthTests", swiftSettings: fast),
-        .testTarget(name: "HaltingSuite", dependencies: [halting, recurrentDepth, tensorKit, knowledgeGraph],
+        .testTarget(name: "HaltingSuite", dependencies: [halting, recurrentDepth, tensorKit, knowledgeGraph, fixtureSupport, modelFixtureSupport],
                     path: "Packages/Halting/Tests/HaltingTests", swiftSettings: fast),
-        .testTarget(name: "AnalysisSuite", dependencies: [analysis, recurrentDepth, tensorKit, knowledgeGraph],
+        .testTarget(name: "AnalysisSuite", dependencies: [analysis, recurrentDepth, tensorKit, knowledgeGraph, fixtureSupport, modelFixtureSupport],
                     path: "Packages/Analysis/Tests/AnalysisTests", swiftSettings: fast),
         .testTarget(name: "LoopCLISuite", dependencies: [loopCLI, recurrentDepth, halting], path: "Apps/loop/Tests/LoopCLITests", swiftSettings: fast),
     ],

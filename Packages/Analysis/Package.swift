@@ -24,7 +24,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "Analysis", dependencies: ["TensorKit", "KnowledgeGraph", "RecurrentDepth"], swiftSettings: fast),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "RecurrentDepth", "KnowledgeGraph", "TensorKit"], swiftSettings: fast),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "RecurrentDepth", "KnowledgeGraph", "TensorKit",
+                                                       .product(name: "FixtureSupport", package: "TensorKit"),
+                                                       .product(name: "ModelFixtureSupport", package: "RecurrentDepth")], swiftSettings: fast),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -26,7 +26,9 @@ let package = Package(
     targets: [
         .target(name: "Halting", dependencies: ["RecurrentDepth", "TensorKit", "KnowledgeGraph"], swiftSettings: fast),
         .executableTarget(name: "HaltingBenchmarks", dependencies: ["Halting", "RecurrentDepth", "TensorKit", "KnowledgeGraph"], swiftSettings: fast),
-        .testTarget(name: "HaltingTests", dependencies: ["Halting", "RecurrentDepth", "TensorKit", "KnowledgeGraph"], swiftSettings: fast),
+        .testTarget(name: "HaltingTests", dependencies: ["Halting", "RecurrentDepth", "TensorKit", "KnowledgeGraph",
+                                                      .product(name: "FixtureSupport", package: "TensorKit"),
+                                                      .product(name: "ModelFixtureSupport", package: "RecurrentDepth")], swiftSettings: fast),
     ],
     swiftLanguageModes: [.v5]
 )

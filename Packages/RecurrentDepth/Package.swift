@@ -16,6 +16,8 @@ let package = Package(
     name: "RecurrentDepth",
     products: [
         .library(name: "RecurrentDepth", targets: ["RecurrentDepth"]),
+        // For test suites: a fixture case's batch as a `ModelInput` (on TensorKit's FixtureSupport).
+        .library(name: "ModelFixtureSupport", targets: ["ModelFixtureSupport"]),
         .executable(name: "recurrentdepth-bench", targets: ["RecurrentDepthBenchmarks"]),
     ],
     dependencies: [
@@ -24,8 +26,10 @@ let package = Package(
     ],
     targets: [
         .target(name: "RecurrentDepth", dependencies: ["TensorKit", "KnowledgeGraph"], swiftSettings: fast),
+        .target(name: "ModelFixtureSupport", dependencies: ["RecurrentDepth", "TensorKit", .product(name: "FixtureSupport", package: "TensorKit")],
+                swiftSettings: fast),
         .executableTarget(name: "RecurrentDepthBenchmarks", dependencies: ["RecurrentDepth", "TensorKit"], swiftSettings: fast),
-        .testTarget(name: "RecurrentDepthTests", dependencies: ["RecurrentDepth"], swiftSettings: fast),
+        .testTarget(name: "RecurrentDepthTests", dependencies: ["RecurrentDepth", "ModelFixtureSupport", .product(name: "FixtureSupport", package: "TensorKit")], swiftSettings: fast),
     ],
     swiftLanguageModes: [.v5]
 )

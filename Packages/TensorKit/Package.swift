@@ -23,6 +23,8 @@ let package = Package(
     name: "TensorKit",
     products: [
         .library(name: "TensorKit", targets: ["TensorKit"]),
+        // For test suites: the PyTorch fixtures, closeness assertions, temporary folders.
+        .library(name: "FixtureSupport", targets: ["FixtureSupport"]),
         .executable(name: "tensorkit-bench", targets: ["TensorKitBenchmarks"]),
         .executable(name: "tensorkit-example", targets: ["TensorKitExample"]),
     ],
@@ -31,9 +33,10 @@ let package = Package(
         .target(name: "TensorKitAVX512", dependencies: ["TensorKitVectorMath"], swiftSettings: avx512),
         // exp and GELU written once for any lane count, all inlined: each client compiles them for its own target.
         .target(name: "TensorKitVectorMath", swiftSettings: fast),
+        .target(name: "FixtureSupport", dependencies: ["TensorKit"], swiftSettings: fast),
         .executableTarget(name: "TensorKitBenchmarks", dependencies: ["TensorKit", "TensorKitAVX512"], swiftSettings: fast),
         .executableTarget(name: "TensorKitExample", dependencies: ["TensorKit"], swiftSettings: fast),
-        .testTarget(name: "TensorKitTests", dependencies: ["TensorKit"], swiftSettings: fast),
+        .testTarget(name: "TensorKitTests", dependencies: ["TensorKit", "FixtureSupport"], swiftSettings: fast),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -4,6 +4,7 @@ import KnowledgeGraph
 import TensorKit
 import RecurrentDepth
 import Analysis
+import FixtureSupport
 
 /// Probes on a generated dataset and a checkpoint folder, the way the `loop` app runs them.
 final class DatasetProbeTests: XCTestCase {

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import KnowledgeGraph
 import Analysis
+import FixtureSupport
 
 /// Writes every kind of figure with realistic data and checks each is well-formed SVG with its
 /// JSON beside it. With `ANALYSIS_FIGURES` set to a folder, they are written there to look at.
@@ -9,10 +10,10 @@ final class ExampleFiguresTests: XCTestCase {
     func testEveryProbeWritesItsFiguresAndData() throws {
         let folder = ProcessInfo.processInfo.environment["ANALYSIS_FIGURES"].map { URL(fileURLWithPath: $0) } ?? temporaryFolder()
         let c = try FixtureCase("learned-r3"), d = try FixtureCase("nope-inject-r4"), e = try FixtureCase("sinusoidal-r2")
-        var context = c.context(iterations: 12)
+        var context = try c.context(iterations: 12)
         context.models = [ProbeModel(name: "r3", label: "R=3 (learned)", folder: c.folder), ProbeModel(name: "r4", label: "R=4 (NoPE, injection)", folder: d.folder),
                           ProbeModel(name: "r2", label: "R=2 (sinusoidal)", folder: e.folder)]
-        context.examples = Split(name: "test", examples: c.split(type: "2hop_test").examples + d.split(type: "5hop_test").examples
+        context.examples = Split(name: "test", examples: try c.split(type: "2hop_test").examples + d.split(type: "5hop_test").examples
                                  + e.split(type: "10hop_test").examples)
         var outputs = [try LogitMarginProbe().run(context), try LogitLensProbe(iterations: 6).run(context)]
 

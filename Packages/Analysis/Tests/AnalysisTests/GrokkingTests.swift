@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import RecurrentDepth
 import Analysis
+import FixtureSupport
 
 /// Stage detection on synthetic accuracy curves whose stage steps are known.
 final class GrokkingTests: XCTestCase {

@@ -4,51 +4,63 @@ import KnowledgeGraph
 import TensorKit
 import RecurrentDepth
 import Analysis
+import FixtureSupport
+import ModelFixtureSupport
 
 final class LogitLensTests: XCTestCase {
     /// After the last layer of step t the lens reads the model's own answer after t + 1 steps: the
     /// fixture's `logits.r{t+1}` (PyTorch) at the monitored positions, and the model run to that step.
     func testLastLayerOfEachStepIsTheModelsLogitsAfterThatStep() throws {
-        for name in fixtureCases {
+        for name in FixtureCase.names {
             let c = try FixtureCase(name)
             let model = try Checkpoint.readModel(from: c.folder)
-            let expected = try c.expected()
-            let steps = c.json["recurrence"] as! Int + 2
-            let trace = try LogitLens.trace(model, input: c.input, iterations: steps)
+            let input = try c.input
+            let steps = try c.recurrence + 2
+            let trace = try LogitLens.trace(model, input: input, iterations: steps)
             XCTAssertEqual(trace.count, steps)
             for t in 0..<steps {
                 XCTAssertEqual(trace[t].count, model.blocks.count)
                 let lens = trace[t][model.blocks.count - 1]
-                let full = try expected.tensor("logits.r\(t + 1)")   // [B, T, V]
+                let full = try c.expected.tensor("logits.r\(t + 1)")   // [B, T, V]
                 let (b, T, v) = (full.shape[0], full.shape[1], full.shape[2])
                 var rows: [Float] = []
-                for (i, p) in c.input.positions.enumerated() { rows += full.scalars[((i * T + p) * v)..<((i * T + p + 1) * v)] }
+                for (i, p) in input.positions.enumerated() { rows += full.scalars[((i * T + p) * v)..<((i * T + p + 1) * v)] }
                 XCTAssertEqual(lens.shape, [b, v])
-                assertClose(lens.scalars, rows, tolerance: 1e-4, "\(name) lens step \(t) vs logits.r\(t + 1)")
-                let run = try withoutGrad { try model.monitoredLogits(c.input, recurrence: t + 1) }
-                assertClose(lens.scalars, run.scalars, tolerance: 1e-5, "\(name) lens step \(t) vs the model run to \(t + 1) steps")
+                assertClose(lens.scalars, rows, rtol: 1e-4, atol: 1e-4, "\(name) lens step \(t) vs logits.r\(t + 1)")
+                let run = try withoutGrad { try model.monitoredLogits(input, recurrence: t + 1) }
+                assertClose(lens.scalars, run.scalars, rtol: 1e-5, atol: 1e-5, "\(name) lens step \(t) vs the model run to \(t + 1) steps")
             }
         }
     }
 
-    /// Every intermediate layer equals the block stack applied by hand up to that layer, then read out.
-    func testIntermediateLayersMatchAManualForwardPass() throws {
-        let c = try FixtureCase("nope-inject-r4")
-        let model = try Checkpoint.readModel(from: c.folder)
-        let input = c.input
-        let trace = try LogitLens.trace(model, input: input, iterations: 3)
-        try withoutGrad {
-            let embedded = model.embed(input.ids)
-            var h = embedded
+    /// Every layer of every step equals the recurrence computed here from the checkpoint's files
+    /// alone, in Double (`ReferenceForward`), then read out through `ln_f` and the tied embedding.
+    func testEveryLayerMatchesAnIndependentForwardPass() throws {
+        for name in FixtureCase.names {
+            let c = try FixtureCase(name)
+            let model = try Checkpoint.readModel(from: c.folder)
+            let input = try c.input
+            let reference = try ReferenceForward(folder: c.folder)
+            let expected = reference.lens(ids: c.ids, mask: c.attentionMask, positions: input.positions, steps: 3)
+            let trace = try LogitLens.trace(model, input: input, iterations: 3)
             for t in 0..<3 {
-                if model.config.inputInjection && t > 0 { h = h + embedded }
-                for (l, block) in model.blocks.enumerated() {
-                    h = block(h, mask: input.mask, dropout: nil)
-                    let manual = model.readout(model.rows(of: h, at: input.positions))
-                    assertClose(trace[t][l].scalars, manual.scalars, tolerance: 1e-5, "step \(t) layer \(l)")
+                for l in 0..<model.blocks.count {
+                    assertClose(trace[t][l].scalars, expected[t][l].map(Float.init), rtol: 1e-4, atol: 1e-4, "\(name) step \(t) layer \(l)")
                 }
             }
-            _ = try model.validate(input)
+        }
+    }
+
+    /// The lens checks its input first: the fixture's batch is valid, and a token outside the
+    /// vocabulary is an error naming it and its example.
+    func testTheLensRejectsABadInput() throws {
+        let c = try FixtureCase("nope-inject-r4")
+        let model = try Checkpoint.readModel(from: c.folder)
+        var input = try c.input
+        XCTAssertNoThrow(try model.validate(input))
+        input.ids.ids[2 * c.paddedLength + 1] = 40
+        XCTAssertThrowsError(try LogitLens.trace(model, input: input, iterations: 3)) { error in
+            XCTAssertEqual("\(error)", "invalid model input: token id 40 of example 2 is outside the vocabulary of 40")
         }
     }
 
@@ -62,12 +74,12 @@ final class LogitLensTests: XCTestCase {
         XCTAssertEqual(lens.count, 5)
         XCTAssertEqual(lens.layers, 2)
         XCTAssertEqual(lens.targetProbability.count, 4)
-        let trace = try LogitLens.trace(model, input: c.input, iterations: 4)
+        let trace = try LogitLens.trace(model, input: try c.input, iterations: 4)
         for t in 0..<4 {
             for l in 0..<2 {
                 let logits = trace[t][l].scalars, v = trace[t][l].shape[1]
                 var probability = 0.0, rank = 0.0, top1 = 0.0
-                for (i, target) in c.targets.enumerated() {
+                for (i, target) in try c.targets.enumerated() {
                     let row = logits[(i * v)..<((i + 1) * v)].map(Double.init)
                     let m = row.max()!
                     let z = row.reduce(0) { $0 + exp($1 - m) }

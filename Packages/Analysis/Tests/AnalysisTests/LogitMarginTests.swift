@@ -4,13 +4,15 @@ import KnowledgeGraph
 import TensorKit
 import RecurrentDepth
 import Analysis
+import FixtureSupport
+import ModelFixtureSupport
 
 /// The margin probe reproduces the `margins` PyTorch computed for each fixture, at the prediction
 /// position and at the reference script's first pad position, to 1e-4.
 final class LogitMarginTests: XCTestCase {
     func check(_ name: String, batchSize: Int = 256) throws {
         let c = try FixtureCase(name)
-        let margins = c.margins
+        let margins = try c.margins
         for (position, expected) in [(MonitoredPosition.predictionPosition, margins),
                                      (.firstPad, margins["at_first_pad"] as! [String: Any])] {
             let probe = LogitMarginProbe(position: position)
@@ -49,17 +51,17 @@ final class LogitMarginTests: XCTestCase {
         let model = try Checkpoint.readModel(from: c.folder)
         var accumulator = MarginAccumulator(iterations: 5)
         try accumulator.add(model, input: c.input, targets: c.targets.map(Int32.init))
-        let want = c.margins["mean_margin"] as! [Double]
+        let want = try c.margins["mean_margin"] as! [Double]
         for (g, w) in zip(accumulator.result.margin, want) { XCTAssertEqual(g, w, accuracy: 1e-4 * max(1, abs(w))) }
         XCTAssertEqual(accumulator.result.avgTFirst!, 1.5, accuracy: 1e-9)
     }
 
     func testSeveralModelsMakeAGridOfPanels() throws {
         let c = try FixtureCase("learned-r3"), d = try FixtureCase("nope-inject-r4")
-        var context = c.context(iterations: 6)
+        var context = try c.context(iterations: 6)
         context.models = [ProbeModel(name: "a", label: "R=3", folder: c.folder), ProbeModel(name: "b", label: "R=4", folder: d.folder)]
         // The second model reads the same examples (both fixtures share vocabulary size 40 and length 8).
-        context.examples = Split(name: "test", examples: c.split(type: "2hop_test").examples + c.split(type: "3hop_test").examples)
+        context.examples = Split(name: "test", examples: try c.split(type: "2hop_test").examples + c.split(type: "3hop_test").examples)
         let probe = LogitMarginProbe(splits: ["3hop_test", "2hop_test"])
         let output = try probe.run(context)
         let result = try JSONDecoder().decode(LogitMarginProbe.Result.self, from: output.json)
@@ -83,7 +85,7 @@ final class LogitMarginTests: XCTestCase {
 
     func testNoCheckpointIsAClearError() throws {
         let c = try FixtureCase("learned-r3")
-        var context = c.context()
+        var context = try c.context()
         context.models = []
         XCTAssertThrowsError(try LogitMarginProbe().run(context)) { error in
             XCTAssertEqual(error as? AnalysisError, .missingInput("at least one checkpoint", probe: "logit-margin"))

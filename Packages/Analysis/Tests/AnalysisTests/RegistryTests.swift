@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import RecurrentDepth
 import Analysis
+import FixtureSupport
 
 /// A probe that lives outside this package: it needs only the `Probe` protocol (and
 /// `RegisteredProbe` to be built by name).

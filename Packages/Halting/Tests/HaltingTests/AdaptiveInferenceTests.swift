@@ -3,6 +3,7 @@ import KnowledgeGraph
 import TensorKit
 import RecurrentDepth
 import Halting
+import FixtureSupport
 
 final class AdaptiveInferenceTests: XCTestCase {
     /// Dropping stopped examples from the working batch changes the compute, not the answers:

@@ -2,6 +2,8 @@ import XCTest
 import TensorKit
 import RecurrentDepth
 import Halting
+import FixtureSupport
+import ModelFixtureSupport
 
 /// The `halting` decisions of every fixture case (PyTorch's `adaptive_entropy_kl` on the fixture
 /// model and batch): iterations used and the argmax answer of each example, reproduced exactly —
@@ -10,9 +12,10 @@ final class FixtureParityTests: XCTestCase {
     func check(_ name: String) throws {
         let c = try FixtureCase(name)
         let model = try Checkpoint.readModel(from: c.folder)
-        XCTAssertEqual(c.halting.count, 3, "\(name): expected three halting settings")
+        let halting = try c.halting
+        XCTAssertEqual(halting.count, 3, "\(name): expected three halting settings")
         var varied = Set<Int>()
-        for (k, h) in c.halting.enumerated() {
+        for (k, h) in halting.enumerated() {
             let policy = EntropyKLHalting(epsKL: Float(h["eps_kl"] as! Double), threshold: Float(h["entropy_thresh"] as! Double),
                                           minIterations: h["min_iters"] as! Int, maxIterations: h["max_iters"] as! Int)
             let expectedIterations = h["iterations_used"] as! [Int], expectedAnswers = (h["argmax"] as! [Int]).map(Int32.init)
@@ -38,7 +41,7 @@ final class FixtureParityTests: XCTestCase {
     func testRegistryPolicyReproducesTheFixture() throws {
         let c = try FixtureCase("learned-r3")
         let model = try Checkpoint.readModel(from: c.folder)
-        let h = c.halting[0]
+        let h = try c.halting[0]
         let policy = try HaltingPolicyRegistry.builtIn.make("entropy-kl:eps_kl=\(h["eps_kl"]!),threshold=\(h["entropy_thresh"]!),max_iters=\(h["max_iters"]!)")
         let result = try AdaptiveEvaluator(policy: policy).answer(c.input, model: model)
         XCTAssertEqual(result.iterations, h["iterations_used"] as! [Int])

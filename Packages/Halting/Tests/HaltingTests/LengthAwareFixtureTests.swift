@@ -1,5 +1,7 @@
 import XCTest
 import TensorKit
+import FixtureSupport
+import ModelFixtureSupport
 import RecurrentDepth
 import Halting
 
@@ -19,12 +21,12 @@ final class LengthAwareFixtureTests: XCTestCase {
         let drivers = (c.json["drivers"] as! [String]).map { HaltDriver(rawValue: $0)! }
         let answers = (c.json["argmax"] as! [Int]).map(Int32.init)
         let answerLogits = (c.json["answer_logits"] as! [[Double]]).flatMap { $0.map(Float.init) }
-        XCTAssertEqual(c.input.length, c.json["seq_len"] as! Int, "seq_len is the padded length")
+        XCTAssertEqual(try c.input.length, c.json["seq_len"] as! Int, "seq_len is the padded length")
         XCTAssertEqual(Set(drivers), Set(HaltDriver.allCases), "the fixture has every driver")
         XCTAssertGreaterThanOrEqual(Set(iterations).count, 3, "the fixture has several halting steps")
 
         for drops in [true, false] {
-            let result = try AdaptiveInference(policy: policy, dropsHaltedExamples: drops).run(c.input, model: model)
+            let result = try AdaptiveInference(policy: policy, dropsHaltedExamples: drops).run(try c.input, model: model)
             XCTAssertEqual(result.iterations, iterations, "iterations (drops \(drops))")
             XCTAssertEqual(result.drivers, drivers, "drivers (drops \(drops))")
             XCTAssertEqual(result.halted, halted, "halted (drops \(drops))")
@@ -40,7 +42,7 @@ final class LengthAwareFixtureTests: XCTestCase {
         let model = try Checkpoint.readModel(from: c.folder)
         let p = c.json["policy"] as! [String: Any]
         let specification = "entropy-kl-length:" + ["eps_kl", "h0", "h1", "min_iters", "max_iters"].map { "\($0)=\(p[$0]!)" }.joined(separator: ",")
-        let result = try AdaptiveInference(policy: try HaltingPolicies.make(specification: specification)).run(c.input, model: model)
+        let result = try AdaptiveInference(policy: try HaltingPolicyRegistry.builtIn.make(specification)).run(try c.input, model: model)
         XCTAssertEqual(result.iterations, c.json["iterations"] as! [Int], specification)
         XCTAssertEqual(result.drivers?.map(\.rawValue), c.json["drivers"] as! [String], specification)
         XCTAssertEqual(result.answers, (c.json["argmax"] as! [Int]).map(Int32.init), specification)

@@ -4,6 +4,7 @@ import KnowledgeGraph
 import TensorKit
 import RecurrentDepth
 import Halting
+import FixtureSupport
 
 final class ReportTests: XCTestCase {
     func testIterationStatisticsAreNumpys() {
@@ -51,7 +52,8 @@ final class ReportTests: XCTestCase {
 
 final class RecurrenceSweepTests: XCTestCase {
     /// One pass to the largest r reads every step: the same answers as separate fixed-r runs,
-    /// example by example, and the same accuracies as separate fixed-r evaluations.
+    /// example by example, and per test type the percentage of examples whose label the model
+    /// answers at each r, against labels whose right answers are known in advance.
     func testSweepEqualsSeparateFixedEvaluations() throws {
         let data = try smallDataset()
         // The fixture model (no positions, input injection): its logits change from step to step.
@@ -66,23 +68,56 @@ final class RecurrenceSweepTests: XCTestCase {
         }
         XCTAssertNotEqual(perStep[0], perStep[3], "the steps should differ for the comparison to mean something")
 
-        // Labels the model answers right at r = 3 for half the examples, so accuracies differ across r.
+        // Labels whose right answers are known in advance, from each example run alone: a third
+        // keep the dataset's label, a third are the model's own answer at r = 3 (right at r = 3),
+        // a third a token no answer can be (never right).
+        func alone(_ e: Example, recurrence: Int) throws -> Int32 {
+            let n = e.inputIDs.count
+            let single = ModelInput(ids: IDTensor(shape: [1, n], ids: e.inputIDs), mask: Tensor.ones([1, n]), positions: [n - 1])
+            return try FixedRecurrenceEvaluator(recurrence: recurrence).answer(single, model: model).answers[0]
+        }
         var split = data.test
-        let three = FixedRecurrenceEvaluator(recurrence: 3)
-        for i in split.examples.indices where i % 2 == 0 {
-            let e = split.examples[i]
-            let single = ModelInput(ids: IDTensor(shape: [1, e.inputIDs.count], ids: e.inputIDs), mask: Tensor(shape: [1, e.inputIDs.count], scalars: Array(repeating: 1, count: e.inputIDs.count)),
-                                    positions: [e.inputIDs.count - 1])
-            split.examples[i].label = try three.answer(single, model: model).answers[0]
+        var answersAlone: [Int: [Int32]] = [:]
+        for r in 2...5 { answersAlone[r] = try split.examples.map { try alone($0, recurrence: r) } }
+        let impossible = Int32(model.config.vocabSize)
+        for i in split.examples.indices where i % 3 != 0 {
+            split.examples[i].label = i % 3 == 1 ? answersAlone[3]![i] : impossible
         }
         let report = try sweep.evaluate(model, split: split, batchSize: 16, padding: .fixed(6), predictionPosition: .inputLength)
         XCTAssertEqual(report.recurrences, [2, 3, 4, 5])
-        for r in 2...5 {
-            let separate = try evaluateByType(model, split: split, evaluator: FixedRecurrenceEvaluator(recurrence: r), batchSize: 16,
-                                              padding: .fixed(6), predictionPosition: .inputLength)
-            for t in separate { XCTAssertEqual(report.accuracyPerRecurrence[r]![t.type]!, 100 * t.accuracy, accuracy: 1e-9, "r \(r) \(t.type)") }
+        // Per type, in the split's order: the examples, and the percentage right at each r
+        // counted here, example by example.
+        var types: [String] = [], counts: [String: Int] = [:]
+        for e in split.examples {
+            if counts[e.type!] == nil { types.append(e.type!) }
+            counts[e.type!, default: 0] += 1
         }
-        XCTAssertGreaterThanOrEqual(report.accuracyPerRecurrence[3]!.values.min()!, 50)
+        XCTAssertGreaterThan(types.count, 2)
+        XCTAssertEqual(report.types, types)
+        XCTAssertEqual(report.counts, counts)
+        for r in 2...5 {
+            var right: [String: Int] = [:]
+            for (i, e) in split.examples.enumerated() where answersAlone[r]![i] == e.label { right[e.type!, default: 0] += 1 }
+            XCTAssertEqual(Set(report.accuracyPerRecurrence[r]!.keys), Set(types), "r \(r)")
+            for type in types {
+                XCTAssertEqual(report.accuracyPerRecurrence[r]![type]!, 100 * Double(right[type] ?? 0) / Double(counts[type]!),
+                               accuracy: 1e-9, "r \(r) \(type)")
+            }
+        }
+        XCTAssertNotEqual(report.accuracyPerRecurrence[2], report.accuracyPerRecurrence[3], "the steps should differ for the comparison to mean something")
+
+        // By hand: x has 1 of its 4 examples right at r = 3, y both of its 2, z none of its 3 at any r.
+        func example(_ k: Int, _ type: String, right: Bool) -> Example {
+            Example(inputIDs: data.test.examples[k].inputIDs, label: right ? answersAlone[3]![k] : impossible, type: type)
+        }
+        let byHand = Split(name: "by hand", examples: [example(0, "x", right: true), example(1, "x", right: false), example(2, "y", right: true),
+                                                      example(3, "z", right: false), example(4, "x", right: false), example(5, "y", right: true),
+                                                      example(6, "z", right: false), example(7, "x", right: false), example(8, "z", right: false)])
+        let handReport = try sweep.evaluate(model, split: byHand, batchSize: 2, padding: .longest, predictionPosition: .inputLength)
+        XCTAssertEqual(handReport.types, ["x", "y", "z"])
+        XCTAssertEqual(handReport.counts, ["x": 4, "y": 2, "z": 3])
+        XCTAssertEqual(handReport.accuracyPerRecurrence[3], ["x": 25, "y": 100, "z": 0])
+        for r in 2...5 { XCTAssertEqual(handReport.accuracyPerRecurrence[r]?["z"], 0, "r \(r)") }
 
         let json = try JSONSerialization.jsonObject(with: report.jsonData()) as! [String: Any]
         let perRecurrence = json["accuracy_per_recurrence"] as! [String: [String: Double]]

@@ -5,40 +5,6 @@ import TensorKit
 import RecurrentDepth
 import Halting
 
-/// The repository's `Fixtures/recurrent-gpt2` (PyTorch outputs copied from the shared fixtures).
-let fixturesRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("Fixtures/recurrent-gpt2")
-
-let fixtureCases = ["learned-r3", "nope-inject-r4", "sinusoidal-r2"]
-
-/// One fixture case: the model folder, its batch and the reference's halting decisions — from
-/// `case.json`, or from another file of the folder with the same batch keys (`length-halting.json`).
-struct FixtureCase {
-    let name: String
-    let folder: URL
-    let json: [String: Any]
-
-    init(_ name: String, file: String = "case.json") throws {
-        self.name = name
-        folder = fixturesRoot.appendingPathComponent(name)
-        json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent(file))) as! [String: Any]
-    }
-
-    var lengths: [Int] { json["input_lengths"] as! [Int] }
-    var predictionPosition: PredictionPosition { PredictionPosition(rawValue: json["pred_pos"] as! String)! }
-    var halting: [[String: Any]] { json["halting"] as! [[String: Any]] }
-
-    var input: ModelInput {
-        let ids = json["input_ids"] as! [[Int]], mask = json["attention_mask"] as! [[Int]]
-        let (b, t) = (ids.count, ids[0].count)
-        return ModelInput(ids: IDTensor(shape: [b, t], ids: ids.flatMap { $0 }),
-                          mask: Tensor(shape: [b, t], scalars: mask.flatMap { $0.map(Float.init) }),
-                          positions: predictionPosition.positions(lengths: lengths, paddedLength: t))
-    }
-}
-
 /// A batch of `count` random sequences for a model: lengths 2...T, random tokens, right-padded.
 func randomInput(vocab: Int, length t: Int, count b: Int, seed: UInt64, position: PredictionPosition = .inputLength) -> ModelInput {
     var generator = SeededGenerator(seed: seed)

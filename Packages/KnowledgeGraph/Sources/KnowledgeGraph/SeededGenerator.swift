@@ -2,6 +2,11 @@
 /// SplitMix64. Shuffling and sampling are implemented here rather than taken from the standard
 /// library, whose algorithms may change between Swift releases: a seed names the same dataset and
 /// the same batch order forever. `Codable`, so a trainer can store its state in a checkpoint.
+///
+/// TensorKit's `RandomGenerator` has the same core; this package keeps its own so that the data
+/// tools depend on nothing, and because its `sample` (partial Fisher–Yates up to 2¹⁶ values,
+/// rejection beyond) is not `RandomGenerator`'s (Floyd's): every dataset generated from a seed is
+/// this stream, and one shared `sample` would change the datasets' bits.
 public struct SeededGenerator: RandomNumberGenerator, Codable, Equatable, Sendable {
     private var s0, s1, s2, s3: UInt64
 

@@ -48,7 +48,7 @@ struct Options {
     var peerScript = ""
     var runPeer = true
     /// Also time the peer through `torch.compile` (inductor's generated C++), PyTorch's strongest
-    /// CPU configuration; the targets stay against eager PyTorch, the issue's peer.
+    /// CPU configuration; the targets stay against eager PyTorch.
     var compiledPeer = false
     var single: Shape?
     var gradientSteps: Int?
@@ -61,6 +61,8 @@ struct Options {
     /// Measurements per side, alternating loop and PyTorch; the table keeps each side's fastest
     /// (these shared machines slow single runs down by up to a third).
     var repeats = 3
+    /// Only the thread-scaling table.
+    var scalingOnly = false
 }
 
 /// The repository this benchmark was built from (Packages/RecurrentDepth/Sources/RecurrentDepthBenchmarks/main.swift).
@@ -101,6 +103,7 @@ func parseOptions() -> Options {
         case "--eval-batch": o.evalBatch = int()
         case "--steps": o.steps = int()
         case "--repeat": o.repeats = int()
+        case "--scaling": o.scalingOnly = true; o.passes = [.training]; args.removeFirst()
         case "--single":
             isSingle = true; args.removeFirst()
             if let pass = args.first.flatMap(Pass.init(rawValue:)) { o.passes = [pass]; args.removeFirst() }
@@ -120,7 +123,7 @@ func parseOptions() -> Options {
         case "--help", "-h":
             print("""
             usage: recurrentdepth-bench [--seconds S] [--repeat N] [--threads N] [--quick] [--filter TEXT] [--training | --eval]
-                                        [--eval-batch B] [--gradient-steps K] [--no-peer] [--compiled-peer]
+                                        [--eval-batch B] [--gradient-steps K] [--no-peer] [--compiled-peer] [--scaling]
                                         [--peer-python PATH] [--peer-script PATH]
             For each peer shape (Scripts/pytorch/README.md), times loop's training step (forward, backward, AdamW) and
             its evaluation pass (forward without gradients and the argmax answer, at batch 1024), and the PyTorch
@@ -130,10 +133,13 @@ func parseOptions() -> Options {
             (default 3), alternating, and the fastest kept. Prints ms per step, steps/s,
             peak memory, what loop allocated per steady-state step (new tensor buffers and C allocator calls),
             the ratio loop ÷ PyTorch in steps/s (above 1: loop is faster) and whether the target is met.
-            After the issue's shapes, rows on padded batches (inputs of 2–6 tokens right-padded to 12 and to 50, the
+            After those shapes, rows on padded batches (inputs of 2–6 tokens right-padded to 12 and to 50, the
             answer at the last position, as depth-extrapolation training pads to max_len): the peer computes every
             padded position, as the reference does; loop skips the columns no answer reads. They have no target.
             --peer-python (default \(o.peerPython)) and --peer-script (default \(o.peerScript)) name the peer;
+            Last, thread scaling: loop's training step on d 128, 4 layers, seq 12 at 1 thread and at more up to
+            --threads, its speed-up over 1 thread, and a hash of the parameters after the warm-up steps, which must
+            be the same at every thread count (--scaling: only this table).
             --training / --eval time one pass only; --gradient-steps K backpropagates through the last K steps;
             --compiled-peer also times the peer under torch.compile (its first steps compile, which takes
               minutes in all) and adds its ms/step and loop's ratio to it; the targets stay against eager PyTorch;
@@ -182,7 +188,7 @@ func measure(_ s: Shape, pass: Pass, options: Options) throws {
     func step() throws {
         switch pass {
         case .training:
-            // As the trainer computes it: the batch in slices, one per core.
+            // As the trainer computes it: the batch in slices side by side, each on its share of the threads.
             optimizer.zeroGrad()
             _ = try model.addLossGradient(input, labels: targets, recurrence: s.r, labelSmoothing: 0.1,
                                           gradientSteps: options.gradientSteps)
@@ -192,6 +198,8 @@ func measure(_ s: Shape, pass: Pass, options: Options) throws {
         }
     }
     for _ in 0..<3 { try step() }
+    // The parameters after the warm-up: equal hashes at different thread counts mean equal bits.
+    let hash = pass == .training ? "\"\(parametersHash(model))\"" : "null"
     BufferPool.resetStatistics()
     let callsBefore = allocatorCallCount()
     var n = 0
@@ -208,7 +216,16 @@ func measure(_ s: Shape, pass: Pass, options: Options) throws {
     let median = stepMs.sorted()[stepMs.count / 2]
     let calls = allocatorCallCount().flatMap { after in callsBefore.map { Double(after - $0) / Double(n) } }
     let buffers = Double(BufferPool.statistics.fresh) / Double(n)
-    print(#"{"ms_per_step": \#(ms), "median_ms_per_step": \#(median), "peak_mb": \#(peakResidentMB()), "new_buffers_per_step": \#(buffers), "allocator_calls_per_step": \#(calls.map { "\($0)" } ?? "null")}"#)
+    print(#"{"ms_per_step": \#(ms), "median_ms_per_step": \#(median), "peak_mb": \#(peakResidentMB()), "new_buffers_per_step": \#(buffers), "allocator_calls_per_step": \#(calls.map { "\($0)" } ?? "null"), "parameters_hash": \#(hash)}"#)
+}
+
+/// FNV-1a over the bits of every parameter, in order, as hex.
+func parametersHash(_ model: RecurrentGPT2) -> String {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for p in model.parameters {
+        for x in p.scalars { h = (h ^ UInt64(x.bitPattern)) &* 0x100_0000_01b3 }
+    }
+    return String(h, radix: 16)
 }
 
 /// Runs a command and returns the last line of its standard output as a JSON object.
@@ -230,10 +247,53 @@ func runJSON(_ executable: String, _ arguments: [String], environment: [String: 
     return object
 }
 
+func number(_ o: [String: Any]?, _ key: String) -> Double? { (o?[key] as? NSNumber)?.doubleValue }
+
+/// The faster of two measurements, with the larger peak memory of the two.
+func best(_ a: [String: Any]?, _ b: [String: Any]?) -> [String: Any]? {
+    guard let a, let b else { return a ?? b }
+    var kept = (number(a, "ms_per_step") ?? .infinity) <= (number(b, "ms_per_step") ?? .infinity) ? a : b
+    kept["peak_mb"] = max(number(a, "peak_mb") ?? 0, number(b, "peak_mb") ?? 0)
+    return kept
+}
+
+func text(_ x: Double?, _ digits: Int = 1) -> String { x.map { String(format: "%.\(digits)f", $0) } ?? "—" }
+
 let options = parseOptions()
 setenv("TENSORKIT_THREADS", "\(options.threads)", 1)
 if let shape = options.single {
     do { try measure(shape, pass: options.passes[0], options: options) } catch { FileHandle.standardError.write("\(error)\n".data(using: .utf8)!); exit(1) }
+    exit(0)
+}
+let me = CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
+    : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0]
+
+/// The training step at 1 thread and at more: the batch's slices are fixed by the batch, so every
+/// thread count must give the same parameters (bits), and the speed-up shows what the threads add.
+func threadScaling() {
+    let shape = peerShapes[2]
+    var counts = [1]
+    while counts.last! * 2 < options.threads { counts.append(counts.last! * 2) }
+    if options.threads > 1 { counts.append(options.threads) }
+    print("| thread scaling: \(shape.label) | threads | loop ms/step | speed-up over 1 thread | parameters after the warm-up |")
+    print("|---|---:|---:|---:|---|")
+    var oneThread: Double?, hashes: Set<String> = []
+    for n in counts {
+        var mine: [String: Any]?
+        for _ in 0..<options.repeats {
+            mine = best(mine, runJSON(me, ["--single", "training", "--seconds", "\(options.seconds)", "--threads", "\(n)"] + shape.ownArguments,
+                                      environment: ["TENSORKIT_THREADS": "\(n)"]))
+        }
+        let ms = number(mine, "ms_per_step"), hash = mine?["parameters_hash"] as? String
+        if n == 1 { oneThread = ms }
+        if let hash { hashes.insert(hash) }
+        let speedUp = oneThread.flatMap { one in ms.map { one / $0 } }
+        print("| | \(n) | \(text(ms, 2)) | \(speedUp.map { text($0, 2) + "×" } ?? "—") | \(hash ?? "measurement failed") |")
+    }
+    print(hashes.count == 1 ? "Every thread count gives the same parameters." : "The thread counts give different parameters.")
+}
+if options.scalingOnly {
+    threadScaling()
     exit(0)
 }
 
@@ -255,7 +315,7 @@ result['peak_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(result))
 """
 
-/// The issue's targets, as loop ÷ PyTorch in steps/s.
+/// The project's speed targets, as loop ÷ PyTorch in steps/s.
 func target(_ shape: Shape, _ pass: Pass) -> Double {
     pass == .evaluation ? 2 : (shape.d <= 128 ? 2 : 1.2)
 }
@@ -269,23 +329,13 @@ let compiledPeer = peerAvailable && options.compiledPeer
 print("| shape | pass | loop ms/step | loop steps/s | loop peak MB | loop allocations/step | PyTorch ms/step | PyTorch steps/s | PyTorch peak MB | loop ÷ PyTorch | target |"
       + (compiledPeer ? " PyTorch compiled ms/step | loop ÷ compiled |" : ""))
 print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|" + (compiledPeer ? "---:|---:|" : ""))
-let me = CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
-    : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0]
 var missed: [String] = [], compiledFailures: [String] = []
-/// Measures one row of the table; `goal` nil for rows outside the issue's targets.
+/// Measures one row of the table; `goal` nil for rows outside the targets.
 func measureRow(_ baseShape: Shape, _ pass: Pass, goal: Double?) {
     var shape = baseShape
     if pass == .evaluation { shape.batch = options.evalBatch }
     var own = ["--single", pass.rawValue, "--seconds", "\(options.seconds)", "--threads", "\(options.threads)"] + shape.ownArguments
     if let k = options.gradientSteps { own += ["--gradient-steps", "\(k)"] }
-    func number(_ o: [String: Any]?, _ key: String) -> Double? { (o?[key] as? NSNumber)?.doubleValue }
-    /// The faster of two measurements, with the larger peak memory of the two.
-    func best(_ a: [String: Any]?, _ b: [String: Any]?) -> [String: Any]? {
-        guard let a, let b else { return a ?? b }
-        var kept = (number(a, "ms_per_step") ?? .infinity) <= (number(b, "ms_per_step") ?? .infinity) ? a : b
-        kept["peak_mb"] = max(number(a, "peak_mb") ?? 0, number(b, "peak_mb") ?? 0)
-        return kept
-    }
     var mine: [String: Any]?, peer: [String: Any]?, compiled: [String: Any]?
     let peerArguments = ["-c", peerWrapper, options.peerScript, "--threads", "\(options.threads)", "--seconds", "\(options.seconds)"]
         + shape.arguments + (pass == .evaluation ? ["--eval"] : [])
@@ -299,7 +349,6 @@ func measureRow(_ baseShape: Shape, _ pass: Pass, goal: Double?) {
                                               environment: ["OMP_NUM_THREADS": "\(options.threads)"]))
         }
     }
-    func text(_ x: Double?, _ digits: Int = 1) -> String { x.map { String(format: "%.\(digits)f", $0) } ?? "—" }
     let ms = number(mine, "ms_per_step"), peerMS = number(peer, "ms_per_step")
     let ratio = (ms != nil && peerMS != nil) ? peerMS! / ms! : nil
     let compiledRatio = number(compiled, "ms_per_step").flatMap { c in ms.map { c / $0 } }
@@ -341,4 +390,8 @@ if peerAvailable {
     if targeted || !missed.isEmpty {
         print(missed.isEmpty ? "Every target met." : "Targets not met:\n" + missed.map { "- " + $0 }.joined(separator: "\n"))
     }
+}
+if options.passes.contains(.training) && selected(peerShapes[2]) {
+    print("")
+    threadScaling()
 }

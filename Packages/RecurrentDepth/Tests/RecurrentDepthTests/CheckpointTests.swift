@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import TensorKit
 import RecurrentDepth
+import FixtureSupport
 
 final class CheckpointTests: XCTestCase {
     func testRoundTripKeepsConfigAndEveryWeight() throws {

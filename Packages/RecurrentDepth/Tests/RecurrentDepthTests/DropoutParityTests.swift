@@ -1,5 +1,7 @@
 import XCTest
 import TensorKit
+import FixtureSupport
+import ModelFixtureSupport
 @testable import RecurrentDepth
 
 /// Dropout where PyTorch puts it: the `dropout-r2` fixture's model run on the masks PyTorch drew
@@ -25,27 +27,27 @@ final class DropoutParityTests: XCTestCase {
         let config = model.config
         XCTAssertTrue(config.embeddingDropout > 0 && config.attentionDropout > 0 && config.residualDropout > 0,
                       "the case exercises all three rates")
-        let input = c.input
+        let input = try c.input, recurrence = try c.recurrence, targets = try c.labels, losses = try c.losses
 
-        for k in 1...c.recurrence {
+        for k in 1...recurrence {
             let dropout = try givenDropout(c, recurrence: k, config: config)
             let logits = try withoutGrad { model.readout(try model.run(input, recurrence: k, dropout: dropout).hidden!) }
             assertClose(logits, try c.expected.tensor("logits.r\(k)"), rtol: 1e-4, atol: 1e-4, "logits.r\(k)")
             XCTAssertEqual(dropout.givenMasks?.count, 0, "the \(k)-step pass uses every mask of PyTorch's")
         }
         // The masks matter: without them the logits are far from PyTorch's.
-        let undropped = try withoutGrad { model.readout(try model.run(input, recurrence: c.recurrence).hidden!) }
-        let expected = try c.expected.tensor("logits.r\(c.recurrence)")
+        let undropped = try withoutGrad { model.readout(try model.run(input, recurrence: recurrence).hidden!) }
+        let expected = try c.expected.tensor("logits.r\(recurrence)")
         XCTAssertGreaterThan(zip(undropped.scalars, expected.scalars).map { abs($0 - $1) }.max()!, 1)
 
         func answerLogits() throws -> Tensor {
-            let output = try model.run(input, recurrence: c.recurrence, dropout: try givenDropout(c, recurrence: c.recurrence, config: config))
+            let output = try model.run(input, recurrence: recurrence, dropout: try givenDropout(c, recurrence: recurrence, config: config))
             return model.readout(model.rows(of: output.hidden!, at: input.positions))
         }
-        let plain = try withoutGrad { Tensor.crossEntropy(try answerLogits(), targets: c.targets) }
-        XCTAssertEqual(Double(plain.item), c.losses["loss_ls0.0"]!, accuracy: 1e-5 * abs(c.losses["loss_ls0.0"]!), "loss ε 0")
-        let loss = Tensor.crossEntropy(try answerLogits(), targets: c.targets, labelSmoothing: 0.1)
-        XCTAssertEqual(Double(loss.item), c.losses["loss_ls0.1"]!, accuracy: 1e-5 * abs(c.losses["loss_ls0.1"]!), "loss ε 0.1")
+        let plain = try withoutGrad { Tensor.crossEntropy(try answerLogits(), targets: targets) }
+        XCTAssertEqual(Double(plain.item), losses["loss_ls0.0"]!, accuracy: 1e-5 * abs(losses["loss_ls0.0"]!), "loss ε 0")
+        let loss = Tensor.crossEntropy(try answerLogits(), targets: targets, labelSmoothing: 0.1)
+        XCTAssertEqual(Double(loss.item), losses["loss_ls0.1"]!, accuracy: 1e-5 * abs(losses["loss_ls0.1"]!), "loss ε 0.1")
         loss.backward()
         for (key, p) in model.namedParameters {
             let expected = try c.expected.tensor("grad.\(key)")

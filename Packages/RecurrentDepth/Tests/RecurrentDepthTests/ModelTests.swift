@@ -1,6 +1,7 @@
 import XCTest
 import TensorKit
 import RecurrentDepth
+import FixtureSupport
 
 final class ModelTests: XCTestCase {
     /// The reference's initialization: embeddings N(0, 1), projections N(0, 0.02), biases 0,

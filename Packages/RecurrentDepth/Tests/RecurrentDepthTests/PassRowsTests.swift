@@ -1,6 +1,7 @@
 import XCTest
 import TensorKit
 @testable import RecurrentDepth
+import FixtureSupport
 
 /// The rows a pass computes (`PassRows`): a pass that reads only the monitored positions drops the
 /// columns none of them reads (`LiveColumns`) and packs each example's rows before its answer

@@ -1,6 +1,8 @@
 import XCTest
 import TensorKit
 import RecurrentDepth
+import FixtureSupport
+import ModelFixtureSupport
 
 /// Stops fixed examples after fixed steps and records what it saw.
 final class StoppingObserver: RecurrenceObserver {
@@ -62,7 +64,7 @@ final class RecurrenceSeamTests: XCTestCase {
         let c = try FixtureCase("learned-r3")
         func gradients(_ k: Int?) throws -> (Float, [Tensor]) {
             let model = try Checkpoint.readModel(from: c.folder)
-            let loss = Tensor.crossEntropy(try model.monitoredLogits(c.input, recurrence: 3, gradientSteps: k), targets: c.targets)
+            let loss = Tensor.crossEntropy(try model.monitoredLogits(c.input, recurrence: 3, gradientSteps: k), targets: try c.labels)
             loss.backward()
             return (loss.item, model.parameters.map { $0.grad ?? Tensor(zeros: $0.shape) })
         }

@@ -1,18 +1,20 @@
 import XCTest
 import TensorKit
 @testable import RecurrentDepth
+import FixtureSupport
+import ModelFixtureSupport
 
 /// `addLossGradient`: the batch's loss and gradient computed in slices, side by side, and summed.
 final class ShardedGradientTests: XCTestCase {
     /// Against PyTorch's full-batch loss and gradients, for every way of slicing the fixtures'
     /// 5 examples (uneven slices need each slice's loss weighted by its share of the batch).
     func testSlicedGradientsMatchTheFixtures() throws {
-        for name in fixtureCases {
+        for name in FixtureCase.names {
             let c = try FixtureCase(name)
             for shards in [1, 2, 3, 5, 8] {
                 let model = try Checkpoint.readModel(from: c.folder)
-                let loss = try model.addLossGradient(c.input, labels: c.targets, recurrence: c.recurrence, labelSmoothing: 0.1, shards: shards)
-                let expectedLoss = c.losses["loss_ls0.1"]!
+                let loss = try model.addLossGradient(c.input, labels: c.labels, recurrence: c.recurrence, labelSmoothing: 0.1, shards: shards)
+                let expectedLoss = try c.losses["loss_ls0.1"]!
                 XCTAssertEqual(Double(loss), expectedLoss, accuracy: 1e-5 * abs(expectedLoss), "\(name), \(shards) slices: loss")
                 for (key, p) in model.namedParameters {
                     let expected = try c.expected.tensor("grad.\(key)")
@@ -34,21 +36,34 @@ final class ShardedGradientTests: XCTestCase {
         return (input, IDTensor(shape: [size], ids: (0..<size).map { _ in Int32(g.nextInt(below: vocab)) }))
     }
 
-    /// The slices are fixed by the batch, not by the threads: one thread and two give the same bits,
-    /// with and without dropout.
-    func testOneThreadAndTwoGiveTheSameBits() throws {
-        let (input, labels) = batch(9)
+    /// The slices are fixed by the batch, not by the threads: three training steps give the same
+    /// losses, parameters and dropout generator, bit for bit, on 1, 2, 3 and 4 threads, with and
+    /// without dropout. (With more threads than slices, each slice's products and attention are
+    /// split over its group of threads; the model is large enough for the kernels to split.)
+    func testEveryThreadCountGivesTheSameBits() throws {
+        let (input, labels) = batch(32, length: 8)
         for rate: Float in [0, 0.1] {
-            var results: [(Float, [[Float]], RandomGenerator)] = []
-            for pool in [nil, ThreadPool(threads: 2)] {
-                let model = try smallModel()
-                let dropout = rate > 0 ? Dropout(embedding: rate, attention: rate, residual: rate, generator: RandomGenerator(seed: 5)) : nil
-                let loss = try model.addLossGradient(input, labels: labels, recurrence: 3, labelSmoothing: 0.1, dropout: dropout, pool: pool)
-                results.append((loss, model.parameters.map { $0.grad!.scalars }, dropout?.generator ?? RandomGenerator(seed: 0)))
+            var runs: [(losses: [Float], parameters: [[Float]], generator: RandomGenerator?)] = []
+            for threads in 1...4 {
+                let run = try withBackend(CPUBackend(threads: threads)) {
+                    let model = try smallModel(d: 64, heads: 4)
+                    let optimizer = AdamW(parameters: model.parameters)
+                    let dropout = rate > 0 ? Dropout(embedding: rate, attention: rate, residual: rate, generator: RandomGenerator(seed: 5)) : nil
+                    var losses: [Float] = []
+                    for _ in 0..<3 {
+                        optimizer.zeroGrad()
+                        losses.append(try model.addLossGradient(input, labels: labels, recurrence: 3, labelSmoothing: 0.1, dropout: dropout))
+                        optimizer.step()
+                    }
+                    return (losses, model.parameters.map(\.scalars), dropout?.generator)
+                }
+                runs.append(run)
             }
-            XCTAssertEqual(results[0].0, results[1].0, "dropout \(rate): loss")
-            XCTAssertEqual(results[0].1, results[1].1, "dropout \(rate): gradients")
-            XCTAssertEqual(results[0].2, results[1].2, "dropout \(rate): generator afterwards")
+            for (threads, run) in zip(2...4, runs.dropFirst()) {
+                XCTAssertEqual(run.losses, runs[0].losses, "dropout \(rate), \(threads) threads: losses")
+                XCTAssertTrue(run.parameters == runs[0].parameters, "dropout \(rate), \(threads) threads: parameters differ from 1 thread's")
+                XCTAssertEqual(run.generator, runs[0].generator, "dropout \(rate), \(threads) threads: generator afterwards")
+            }
         }
     }
 
@@ -90,22 +105,27 @@ final class ShardedGradientTests: XCTestCase {
     }
 
     /// After the first step, slices running side by side need no new tensor buffer: each takes
-    /// from its own pool partition, in the same order every step.
+    /// from its own pool partition, in the same order every step — also when each slice's
+    /// products are split over a group of threads.
     func testNoNewBuffersAfterTheFirstStep() throws {
-        let model = try smallModel(d: 32, heads: 4)
-        let (input, labels) = batch(64, length: 8)
-        let pool = ThreadPool(threads: 2)
-        let optimizer = AdamW(parameters: model.parameters)
-        var fresh: [Int] = []
-        for _ in 0..<12 {
-            let before = BufferPool.statistics.fresh
-            optimizer.zeroGrad()
-            _ = try model.addLossGradient(input, labels: labels, recurrence: 3, pool: pool)
-            optimizer.step()
-            fresh.append(BufferPool.statistics.fresh - before)
+        // A model width per thread count, so that the second run cannot reuse the first's buffers.
+        for (threads, d) in [(2, 32), (4, 48)] {
+            try withBackend(CPUBackend(threads: threads)) {
+                let model = try smallModel(d: d, heads: 4)
+                let (input, labels) = batch(64, length: 8)
+                let optimizer = AdamW(parameters: model.parameters)
+                var fresh: [Int] = []
+                for _ in 0..<12 {
+                    let before = BufferPool.statistics.fresh
+                    optimizer.zeroGrad()
+                    _ = try model.addLossGradient(input, labels: labels, recurrence: 3)
+                    optimizer.step()
+                    fresh.append(BufferPool.statistics.fresh - before)
+                }
+                XCTAssertGreaterThan(fresh[0], 0, "\(threads) threads")
+                XCTAssertEqual(Array(fresh.dropFirst()), Array(repeating: 0, count: 11), "\(threads) threads, new buffers per step: \(fresh)")
+            }
         }
-        XCTAssertGreaterThan(fresh[0], 0)
-        XCTAssertEqual(Array(fresh.dropFirst()), Array(repeating: 0, count: 11), "new buffers per step: \(fresh)")
     }
 
     /// Slices run on the current backend's threads: none for a single-threaded or reference backend.

@@ -3,6 +3,7 @@ import XCTest
 import KnowledgeGraph
 import TensorKit
 import RecurrentDepth
+import FixtureSupport
 
 /// Answers every example correctly (it looks the input up in the dataset), so the curriculum's
 /// mechanics can be tested without waiting for a model to generalize.
@@ -126,7 +127,8 @@ final class TrainerTests: XCTestCase {
     }
 
     /// Stage k ends when its k-hop test accuracy passes the threshold — not before the run's
-    /// epoch reaches "force grok" — with a checkpoint, and stage k + 1 trains on ≤ k + 1 hops.
+    /// epoch reaches "force grok" — with a checkpoint, and stage k + 1 trains on ≤ k + 1 hops,
+    /// with a fresh AdamW and the learning-rate schedule started again from its warmup.
     func testCurriculumAdvancesOnThreshold() throws {
         let data = try dataset(hops: 2...4, train: 20, test: 5)
         var config = TrainingConfig.extrapolation
@@ -137,10 +139,10 @@ final class TrainerTests: XCTestCase {
         let run = temporaryFolder()
         let trainer = try Trainer(model: try model(vocab: data.vocabulary.count), dataset: data, config: config,
                                   schedule: FixedRecurrence(1), evaluator: OracleEvaluator([try data.split("test")]), runFolder: run)
-        var maxHopsPerStage: [Int: Int] = [:], lrPerStage: [Int: Double] = [:]
+        var maxHopsPerStage: [Int: Int] = [:], rates: [Int: [Double]] = [:]
         trainer.onProgress = { p in
             maxHopsPerStage[p.stage!] = max(maxHopsPerStage[p.stage!] ?? 0, p.batchesPerEpoch)
-            if p.learningRate > 0 { lrPerStage[p.stage!] = p.learningRate }
+            rates[p.stage!, default: []].append(p.learningRate)
         }
         XCTAssertEqual(try trainer.run(), .curriculumComplete)
         let evals = try metrics(run).filter { $0.kind == "eval" }
@@ -154,11 +156,24 @@ final class TrainerTests: XCTestCase {
         for stage in 2...4 {
             XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoints/stage-\(stage)/model.safetensors").path))
         }
-        // Larger stages have more batches (more chains), and the per-stage rate decays with floor.
+        // Larger stages have more batches (more chains).
         XCTAssertLessThan(maxHopsPerStage[2]!, maxHopsPerStage[3]!)
         XCTAssertLessThan(maxHopsPerStage[3]!, maxHopsPerStage[4]!)
-        XCTAssertLessThanOrEqual(lrPerStage[3]!, 0.5e-4 + 1e-12)
-        XCTAssertEqual(config.curriculum!.learningRate(base: 1e-4, stage: 4), 3e-5)
+        // Each stage warms up again from 0, to its own peak: 1e-4 · 0.5^(k − 2), at least 3e-5.
+        // Every stage is far shorter than the 2,000 warmup steps, so step i's rate is peak · i / 2000.
+        for (stage, peak) in [(2, 1e-4), (3, 0.5e-4), (4, 3e-5)] {
+            let seen = rates[stage] ?? []
+            XCTAssertGreaterThan(seen.count, 1, "stage \(stage)")
+            for (i, rate) in seen.enumerated() {
+                XCTAssertEqual(rate, peak * Double(i) / 2000, accuracy: 1e-16, "stage \(stage), its step \(i)")
+            }
+        }
+        // Each stage starts a fresh AdamW (zero moments, step count 0): the optimizer saved at the
+        // end of a stage has counted that stage's steps only.
+        for stage in 2...4 {
+            let saved = try SafeTensorsArchive(contentsOf: run.appendingPathComponent("checkpoints/stage-\(stage)/optimizer.safetensors"))
+            XCTAssertEqual(Set(try saved.entry("steps").integers()), [rates[stage]?.count ?? 0], "stage \(stage): AdamW's steps")
+        }
     }
 
     func testCurriculumStaysWhileBelowThreshold() throws {
@@ -230,7 +245,9 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(attempt({ $0.learningRate = -1 }).contains("learning rate"))
         XCTAssertTrue(attempt({ _ in }, vocab: 5).contains("vocab_size is 5"))
         XCTAssertTrue(attempt({ $0.padding = .fixed(10) }, positions: 8).contains("max_len 10"))
-        XCTAssertTrue(attempt({ $0.padding = .fixed(2) }).contains("2"), "sequences longer than max_len")
+        let tooLong = try XCTUnwrap(try data.split("train").examples.firstIndex { $0.inputIDs.count > 2 })
+        XCTAssertEqual(attempt({ $0.padding = .fixed(2) }),
+                       "item \(tooLong) has 3 input tokens, more than max_len 2 (ask for truncation explicitly to keep the first 2)")
         XCTAssertTrue(attempt({ $0.curriculum = CurriculumConfig(firstHop: 2, lastHop: 5) }).contains("3hop_test"))
         XCTAssertTrue(attempt({ $0.testFile = "nonexistent" }).contains("nonexistent"))
     }

@@ -1,5 +1,6 @@
 import XCTest
 import TensorKit
+import FixtureSupport
 
 final class AutogradTests: XCTestCase {
     /// The tied unembedding: one tensor used as an embedding table and as the output projection

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import TensorKit
+import FixtureSupport
 
 /// What data-parallel training needs from autograd: graphs over the same parameters, built and
 /// back-propagated on two threads at once, each getting exactly its own gradients.

@@ -1,5 +1,6 @@
 import XCTest
 import TensorKit
+import FixtureSupport
 
 /// `Tensor.linear`: the fused product + bias (+ GELU) (+ residual) against the reference backend,
 /// against the ops it replaces, and against finite differences.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import TensorKit
+import FixtureSupport
 
 /// Every op: the fast backend against the reference on awkward sizes, and the backward against
 /// finite differences.

@@ -1,16 +1,16 @@
 import Foundation
 import XCTest
 import TensorKit
+import FixtureSupport
 
 final class OptimizerTests: XCTestCase {
     /// From each fixture's weights and its `grad.*` tensors, one AdamW step (lr 1e-3, β 0.9/0.999,
     /// ε 1e-8, weight decay 0.1) gives PyTorch's `adamw1.*` tensors.
     func testAdamWMatchesPyTorchOnEveryFixture() throws {
-        for name in ["learned-r3", "nope-inject-r4", "sinusoidal-r2"] {
+        for name in FixtureCase.names {
             for backend in [CPUBackend.shared, ReferenceBackend.shared] as [any Backend] {
-                let folder = fixturesRoot.appendingPathComponent(name)
-                let model = try SafeTensorsArchive(contentsOf: folder.appendingPathComponent("model.safetensors"))
-                let expected = try SafeTensorsArchive(contentsOf: folder.appendingPathComponent("expected.safetensors"))
+                let c = try FixtureCase(name), expected = c.expected
+                let model = try SafeTensorsArchive(contentsOf: c.folder.appendingPathComponent("model.safetensors"))
                 let names = model.entries.keys.sorted()
                 XCTAssertFalse(names.isEmpty)
                 let parameters = try names.map { try model.tensor($0) }

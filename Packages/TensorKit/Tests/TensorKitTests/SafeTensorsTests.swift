@@ -1,5 +1,6 @@
 import Foundation
 import TensorKit
+import FixtureSupport
 import XCTest
 
 final class SafeTensorsTests: XCTestCase {
@@ -125,7 +126,7 @@ final class SafeTensorsTests: XCTestCase {
     // MARK: Files
 
     func testWriteIsAtomicAndReplacesAnExistingFile() throws {
-        let folder = try temporaryFolder()
+        let folder = temporaryFolder()
         let url = folder.appendingPathComponent("model.safetensors")
         try Data("old contents".utf8).write(to: url)
 
@@ -145,7 +146,7 @@ final class SafeTensorsTests: XCTestCase {
     }
 
     func testWritingIntoAMissingFolderThrowsNamingTheFile() throws {
-        let url = try temporaryFolder().appendingPathComponent("missing/model.safetensors")
+        let url = temporaryFolder().appendingPathComponent("missing/model.safetensors")
         XCTAssertThrowsError(try SafeTensorsArchive().write(to: url)) { error in
             guard let error = error as? SafeTensorsError, case .writeFailed(let reason) = error.problem else {
                 return XCTFail("unexpected \(error)")
@@ -156,7 +157,7 @@ final class SafeTensorsTests: XCTestCase {
     }
 
     func testReadingAMissingFileThrowsNamingIt() throws {
-        let url = try temporaryFolder().appendingPathComponent("absent.safetensors")
+        let url = temporaryFolder().appendingPathComponent("absent.safetensors")
         XCTAssertThrowsError(try SafeTensorsArchive(contentsOf: url)) {
             XCTAssertEqual($0 as? SafeTensorsError, SafeTensorsError(source: url.path, problem: .readFailed("No such file or directory")))
             XCTAssertEqual("\($0)", "\(url.path): cannot read: No such file or directory")
@@ -164,7 +165,7 @@ final class SafeTensorsTests: XCTestCase {
     }
 
     func testReadingAFileReportsProblemsWithItsPath() throws {
-        let url = try temporaryFolder().appendingPathComponent("short.safetensors")
+        let url = temporaryFolder().appendingPathComponent("short.safetensors")
         try Data([1, 2, 3]).write(to: url)
         XCTAssertThrowsError(try SafeTensorsArchive(contentsOf: url)) {
             XCTAssertEqual($0 as? SafeTensorsError, SafeTensorsError(source: url.path, problem: .fileTooShort(byteCount: 3)))
@@ -415,12 +416,6 @@ final class SafeTensorsTests: XCTestCase {
         }
     }
 
-    private func temporaryFolder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("SafeTensorsTests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url
-    }
 }
 
 // Helpers live in an extension so their names cannot collide with other test files.

@@ -1,25 +1,7 @@
 import Foundation
 import XCTest
 import TensorKit
-
-/// Asserts element-wise closeness: |a − b| ≤ atol + rtol·max(|a|, |b|), naming the first failure.
-func assertClose(_ a: [Float], _ b: [Float], rtol: Float = 1e-4, atol: Float = 1e-5, _ what: String = "",
-                 file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(a.count, b.count, "\(what): counts differ", file: file, line: line)
-    for i in 0..<min(a.count, b.count) {
-        let tol = atol + rtol * max(abs(a[i]), abs(b[i]))
-        if !(abs(a[i] - b[i]) <= tol) || a[i].isNaN != b[i].isNaN {
-            XCTFail("\(what): element \(i) differs: \(a[i]) vs \(b[i]) (tolerance \(tol))", file: file, line: line)
-            return
-        }
-    }
-}
-
-func assertClose(_ a: Tensor, _ b: Tensor, rtol: Float = 1e-4, atol: Float = 1e-5, _ what: String = "",
-                 file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(a.shape, b.shape, "\(what): shapes differ", file: file, line: line)
-    assertClose(a.scalars, b.scalars, rtol: rtol, atol: atol, what, file: file, line: line)
-}
+import FixtureSupport
 
 /// Random N(0, std²) values (a fresh tensor per call, from a seeded generator).
 func randomTensor(_ shape: [Int], seed: UInt64, std: Float = 1, requiresGrad: Bool = false) -> Tensor {
@@ -94,9 +76,3 @@ func checkGradients(_ inputs: [Tensor], h: Float = 1e-2, rtol: Float = 2e-2, ato
         }
     }
 }
-
-/// The workspace's copy of the PyTorch fixtures (Fixtures/ at the repository root).
-let fixturesRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("Fixtures/recurrent-gpt2")

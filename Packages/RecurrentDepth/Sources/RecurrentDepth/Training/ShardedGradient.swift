@@ -1,12 +1,16 @@
 import TensorKit
 
-/// How many slices a training batch is cut into: each slice runs forward and backward on its own
-/// core, and the batch's gradient is the sum of theirs.
+/// How many slices a training batch is cut into: the slices run forward and backward side by side,
+/// each on its own share of the threads, and the batch's gradient is the sum of theirs in slice
+/// order.
 ///
-/// Fixed, not the thread count, so that a run computes the same bits on 1 core or on many (the
-/// slices then run one after the other). Two, for the 2-core machines this is built on: a core
-/// that owns a whole slice never waits for the other inside a layer, where splitting every
-/// product over both cores made each core wait at hundreds of joins per step.
+/// Fixed, not the thread count, so that a run computes the same bits on any number of cores (the
+/// count of slices sets how the gradient is rounded): with one thread the slices run one after the
+/// other; with more threads than slices each slice's products and attention are split over its
+/// group of threads (`ThreadPool.parallelFor(groups:)`), and no kernel's result depends on its
+/// thread count. Two, because on two cores each then owns a whole slice and never waits for the
+/// other inside a layer, where splitting every product over both cores made each core wait at
+/// hundreds of joins per step.
 public enum BatchShards {
     public static let `default` = 2
 
@@ -20,7 +24,8 @@ extension RecurrentGPT2 {
     /// The training loss — mean cross-entropy of `labels` at the monitored positions after
     /// `recurrence` steps — with its gradient added to every parameter's `grad`, as
     /// `loss.backward()` would, computed in `shards` contiguous slices of the batch side by side
-    /// on `pool` (by default the current backend's) and summed in slice order. Returns the loss.
+    /// on `pool` (by default the current backend's), each on a group of its threads, and summed in
+    /// slice order. Returns the loss.
     ///
     /// Each slice's loss is weighted by its share of the batch, so the sum is the batch mean. With
     /// dropout, each slice draws its masks from its own generator, forked from `dropout`'s in
@@ -52,7 +57,7 @@ extension RecurrentGPT2 {
                     return (loss.item * weight, loss.gradients(for: parameters, Tensor(scalar: weight)))
                 } }
             }
-            if let pool { pool.parallelFor(count, run) } else { (0..<count).forEach(run) }
+            if let pool { pool.parallelFor(groups: count, run) } else { (0..<count).forEach(run) }
         }
         let results = try slices.map { try $0!.get() }
         // Into the first slice's gradient (its own, see `gradients(for:)`): no third copy of the weights' size.

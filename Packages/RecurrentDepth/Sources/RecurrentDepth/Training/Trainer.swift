@@ -38,8 +38,8 @@ public struct TrainingProgress {
 ///     checkpoints/latest             the newest checkpoint (what --resume reads)
 ///     checkpoints/stage-K, epoch-N, final
 ///
-/// Each step: zero grads → forward, loss and backward (the batch in `BatchShards.default` slices,
-/// one per core) → clip → AdamW at the scheduled rate.
+/// Each step: zero grads → forward, loss and backward (the batch in `BatchShards.default` slices
+/// side by side, each on its share of the cores) → clip → AdamW at the scheduled rate.
 public final class Trainer {
     public static let stateFile = "trainer_state.json"
     public static let optimizerFile = "optimizer.safetensors"

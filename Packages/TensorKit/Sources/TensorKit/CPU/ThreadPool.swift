@@ -25,7 +25,8 @@ private func cpuPause()
 ///
 /// The pool only distributes independent indices; which thread runs an index must never change
 /// a result. One job runs at a time: a call made while the pool is busy (from another thread, or
-/// nested inside a body) runs serially on its own thread instead of waiting.
+/// nested inside a body) runs serially on its own thread instead of waiting — except inside
+/// `parallelFor(groups:_:)`, where each index has a group of the threads to itself.
 public final class ThreadPool: @unchecked Sendable {
     /// Shared pool sized to the active processor count, or to `TENSORKIT_THREADS` when set.
     public static let shared: ThreadPool = {
@@ -41,21 +42,77 @@ public final class ThreadPool: @unchecked Sendable {
     /// Threads a job started now would run on: 1 while the pool is busy, when a call (from
     /// inside a job, or from another thread during one) runs serially. Work split for many
     /// threads can then skip the splitting. A hint: a job may start or end right after.
-    public var availableThreads: Int { core.isBusy ? 1 : threadCount }
+    /// Inside `parallelFor(groups:_:)`, the threads of the running index's group.
+    public var availableThreads: Int {
+        if let group { return group.availableThreads }
+        return core.isBusy ? 1 : threadCount
+    }
 
     private let core: ThreadPoolCore
+    /// Set on the pools that are groups of another pool's threads: that pool.
+    private let parent: ObjectIdentifier?
+    /// The groups of `parallelFor(groups:_:)` by group count, built on first use; nil stands for a
+    /// group of one thread (the one running the index).
+    private let groupsByCount = Mutex<[Int: [ThreadPool?]]>([:])
+    // The group of the index this thread is running inside `parallelFor(groups:_:)`.
+    private static let groupSlot = ThreadLocalSlot()
 
-    public init(threads: Int) {
+    public convenience init(threads: Int) {
+        self.init(threads: threads, parent: nil)
+    }
+
+    private init(threads: Int, parent: ObjectIdentifier?) {
         core = ThreadPoolCore(workers: max(threads, 1) - 1)
+        self.parent = parent
     }
 
     deinit { core.stop() }
 
     /// Runs `body(i)` for every `i` in `0..<count`, spread over the caller and the workers, and
     /// returns when all are done. Indices are claimed dynamically, so `body` must not depend on
-    /// which thread runs it.
+    /// which thread runs it. Inside `parallelFor(groups:_:)`, runs on the index's group.
     public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+        if let group { return group.parallelFor(count, body) }
         core.run(count, body)
+    }
+
+    /// Like `parallelFor`, for indices that are each worth parallelizing inside (the slices of a
+    /// batch): the threads are dealt out into `count` groups as evenly as they go, and the work
+    /// that `body(i)` gives this pool (`parallelFor`, `availableThreads`) runs on index i's group,
+    /// side by side with the other groups. With no more threads than indices it is `parallelFor`.
+    /// As with `parallelFor`, the thread count must never change a result.
+    public func parallelFor(groups count: Int, _ body: (Int) -> Void) {
+        if let group { return group.parallelFor(groups: count, body) }
+        // One index keeps the whole pool; a busy pool runs the indices serially, as `parallelFor` does.
+        if count <= 1 || core.isBusy { return core.run(count, body) }
+        let groups = self.groups(count)
+        if groups.allSatisfy({ $0 == nil }) { return core.run(count, body) }
+        core.run(count) { i in
+            guard let group = groups[i] else { return body(i) }
+            Self.groupSlot.with(Unmanaged.passUnretained(group).toOpaque()) { body(i) }
+        }
+    }
+
+    /// The group of this thread's running index when this pool is the one that was split.
+    private var group: ThreadPool? {
+        guard let raw = Self.groupSlot.value else { return nil }
+        let group = Unmanaged<ThreadPool>.fromOpaque(raw).takeUnretainedValue()
+        return group.parent == ObjectIdentifier(self) ? group : nil
+    }
+
+    /// `count` groups of `threadCount / count` or one more threads each; each group's first
+    /// thread is the one that runs its index, the rest are the group's own workers.
+    private func groups(_ count: Int) -> [ThreadPool?] {
+        groupsByCount.withLock { cache in
+            if let groups = cache[count] { return groups }
+            let n = threadCount
+            let groups = (0..<count).map { i -> ThreadPool? in
+                let size = n / count + (i < n % count ? 1 : 0)
+                return size > 1 ? ThreadPool(threads: size, parent: ObjectIdentifier(self)) : nil
+            }
+            cache[count] = groups
+            return groups
+        }
     }
 }
 

@@ -59,6 +59,7 @@ struct RunSettings: Codable, Equatable {
     /// Fixed padding length; 0 pads to the longest sequence of each batch. Default per task.
     var maxLen: Int?
     var truncate = Defaults.training.truncate
+    var positionShift: Int?
     // Curriculum (extrapolation)
     var curriculum: Bool?
     var firstHop = Defaults.curriculum.firstHop
@@ -181,6 +182,7 @@ struct RunSettings: Codable, Equatable {
         c.padding = resolvedMaxLen > 0 ? .fixed(resolvedMaxLen) : .longest
         c.truncate = truncate
         c.gradientSteps = gradientSteps
+        c.positionShift = positionShift
         if curriculum ?? taskDefaults.usesCurriculum {
             c.curriculum = CurriculumConfig(firstHop: firstHop, lastHop: lastHop ?? Defaults.curriculum.lastHop, threshold: threshold,
                                             forceGrokEpochs: forceGrokEpochs, learningRateDecay: lrDecay, minimumLearningRate: minLr)

@@ -36,6 +36,7 @@ struct TrainingFlags: ParsableArguments {
     @Option(help: "Answer position: \(PredictionPosition.allCases.map(\.rawValue).joined(separator: " or ")) (default \(S.defaults.predPos)).") var predPos: String?
     @Option(help: "Pad to this length; 0 pads to the longest in each batch (\(TaskDefaults.help(\.maxLen))).") var maxLen: Int?
     @Flag(help: "Cut sequences longer than max_len instead of failing.") var truncate = false
+    @Option(help: "Move each training example right by a random 0...N leading pad columns, so every position is trained and only relative order is fixed (needs last_token).") var positionShift: Int?
 
     @Flag(inversion: .prefixedNo, help: "Use the hop curriculum (\(TaskDefaults.help { $0.usesCurriculum ? "on" : "off" })).") var curriculum: Bool?
     @Option(help: "First curriculum stage (default \(S.defaults.firstHop)).") var firstHop: Int?

@@ -18,3 +18,27 @@ public struct Batch: Equatable, Sendable {
     /// Each row's index into the examples the batcher was given (for per-type bookkeeping).
     public var exampleIndices: [Int]
 }
+
+extension Batch {
+    /// The batch with row `i`'s tokens moved `offsets[i]` columns to the right, padding in front
+    /// (masked like any padding). A model with position embeddings then sees the same example at
+    /// other absolute positions, which trains every position the padded length covers and leaves
+    /// the model only the tokens' relative order to rely on. Lengths, labels and hops are
+    /// unchanged; each row must still fit: `inputLengths[i] + offsets[i] ≤ length`.
+    public func shiftedRight(by offsets: [Int]) -> Batch {
+        precondition(offsets.count == size, "one offset per row")
+        var shifted = self
+        shifted.inputIDs = [Int32](repeating: 0, count: size * length)
+        shifted.attentionMask = [Float](repeating: 0, count: size * length)
+        for row in 0..<size {
+            let (n, o) = (Int(inputLengths[row]), offsets[row])
+            precondition(o >= 0 && n + o <= length, "row \(row): \(n) tokens shifted by \(o) exceed \(length) columns")
+            let from = row * length, to = from + o
+            for j in 0..<n {
+                shifted.inputIDs[to + j] = inputIDs[from + j]
+                shifted.attentionMask[to + j] = attentionMask[from + j]
+            }
+        }
+        return shifted
+    }
+}

@@ -33,6 +33,21 @@ final class BatcherTests: XCTestCase {
         XCTAssertEqual(last.inputIDs, [70, 71, 72, 73, 0, 0])
     }
 
+    func testShiftingMovesEachRowsTokensAndMaskRight() throws {
+        let first = try XCTUnwrap(Batcher(examples: examples, batchSize: 3, padding: .fixed(6)).batches().first(where: { _ in true }))
+        let shifted = first.shiftedRight(by: [3, 0, 2])
+        XCTAssertEqual(shifted.inputIDs, [0, 0, 0, 10, 11, 0,
+                                          20, 21, 22, 0, 0, 0,
+                                          0, 0, 30, 31, 32, 33])
+        XCTAssertEqual(shifted.attentionMask, [0, 0, 0, 1, 1, 0,
+                                               1, 1, 1, 0, 0, 0,
+                                               0, 0, 1, 1, 1, 1])
+        XCTAssertEqual(shifted.inputLengths, first.inputLengths)
+        XCTAssertEqual(shifted.labels, first.labels)
+        XCTAssertEqual(shifted.hops, first.hops)
+        XCTAssertEqual(first.shiftedRight(by: [0, 0, 0]), first)
+    }
+
     func testLongestPaddingUsesTheBatchsLongestInput() throws {
         let batcher = try Batcher(examples: examples, batchSize: 2, padding: .longest)
         let lengths = batcher.batches().map(\.length)

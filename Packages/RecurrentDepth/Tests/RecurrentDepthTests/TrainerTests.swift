@@ -78,7 +78,7 @@ final class TrainerTests: XCTestCase {
     }
 
     /// Stopping and resuming gives the same losses, step for step, as the uninterrupted run —
-    /// with dropout, a dynamic recurrence and a stop in the middle of an epoch.
+    /// with dropout, a dynamic recurrence, random position shifts and a stop in the middle of an epoch.
     func testResumeContinuesExactly() throws {
         let data = try dataset(train: 50)
         var config = TrainingConfig()
@@ -90,6 +90,7 @@ final class TrainerTests: XCTestCase {
         config.labelSmoothing = 0.1
         config.seed = 9
         config.logEverySteps = 3
+        config.positionShift = 2
         let schedule = DynamicRecurrence(mean: 2, minimum: 1, maximum: 4)
         func losses(_ trainer: Trainer) -> () -> [Float] {
             var seen: [Float] = []
@@ -119,6 +120,34 @@ final class TrainerTests: XCTestCase {
         // The log has each step's record once.
         let steps = try metrics(run).filter { $0.kind == "train" }.map(\.step)
         XCTAssertEqual(steps, Array(stride(from: 3, through: 30, by: 3)))
+    }
+
+    /// With position shifts, examples of 3 tokens padded to 6 also sit at columns 3 and 4, whose
+    /// position rows therefore learn; without, nothing reads those rows and they keep their
+    /// initial values (no weight decay). Rows past the padded length never change.
+    func testPositionShiftTrainsEveryPositionBeforeTheAnswerColumn() throws {
+        let data = try dataset(hops: 2...2)
+        var config = TrainingConfig()
+        config.learningRate = 1e-3
+        config.warmupSteps = 0
+        config.weightDecay = 0
+        config.batchSize = 16
+        config.padding = .fixed(6)
+        config.maxSteps = 10
+        func trainedPositionRows(shift: Int?) throws -> (before: [[Float]], after: [[Float]]) {
+            config.positionShift = shift
+            let model = try model(vocab: data.vocabulary.count)
+            let rows = { (0..<8).map { Array(model.positionEmbedding!.scalars[$0 * 32..<($0 + 1) * 32]) } }
+            let before = rows()
+            _ = try Trainer(model: model, dataset: data, config: config, schedule: FixedRecurrence(2), runFolder: temporaryFolder()).run()
+            return (before, rows())
+        }
+        let plain = try trainedPositionRows(shift: nil), shifted = try trainedPositionRows(shift: 4)
+        for column in 0..<8 {
+            let plainMoved = plain.before[column] != plain.after[column], shiftedMoved = shifted.before[column] != shifted.after[column]
+            XCTAssertEqual(plainMoved, column < 3 || column == 5, "column \(column) without shift")
+            XCTAssertEqual(shiftedMoved, column < 6, "column \(column) with shift")
+        }
     }
 
     func metrics(_ run: URL) throws -> [MetricsRecord] {
@@ -250,5 +279,7 @@ final class TrainerTests: XCTestCase {
                        "item \(tooLong) has 3 input tokens, more than max_len 2 (ask for truncation explicitly to keep the first 2)")
         XCTAssertTrue(attempt({ $0.curriculum = CurriculumConfig(firstHop: 2, lastHop: 5) }).contains("3hop_test"))
         XCTAssertTrue(attempt({ $0.testFile = "nonexistent" }).contains("nonexistent"))
+        XCTAssertTrue(attempt({ $0.positionShift = 2; $0.predictionPosition = .inputLength }).contains("position shift needs pred_pos last_token"))
+        XCTAssertTrue(attempt({ $0.positionShift = -1 }).contains("position shift must not be negative"))
     }
 }

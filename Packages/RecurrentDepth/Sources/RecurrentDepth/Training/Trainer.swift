@@ -170,6 +170,7 @@ public final class Trainer {
 
     /// One optimizer step on `batch`; returns the loss, the recurrence used and the learning rate.
     private func trainingStep(_ batch: Batch) throws -> (Float, Int, Double) {
+        let batch = config.positionShift.map { shifted(batch, upTo: $0) } ?? batch
         let input = ModelInput(batch, predictionPosition: config.predictionPosition)
         let context = RecurrenceContext(step: state.step, stage: state.stage, hops: batch.hops.map(Int.init))
         let r = schedule.recurrence(for: context, generator: &state.scheduleGenerator)
@@ -188,6 +189,17 @@ public final class Trainer {
         state.stageStep += 1
         state.dropoutGenerator = dropout.generator
         return (value, r, lr)
+    }
+
+    /// `batch` with each example moved right by a random 0...`limit` columns that keep the last
+    /// (answer) column free. The draws depend on the seed and the step alone, so a resumed run
+    /// shifts as an uninterrupted one would.
+    private func shifted(_ batch: Batch, upTo limit: Int) -> Batch {
+        var generator = RandomGenerator(seed: config.seed ^ (UInt64(state.step) &* 0x9E37_79B9_7F4A_7C15))
+        return batch.shiftedRight(by: batch.inputLengths.map { length in
+            let room = min(limit, batch.length - 1 - Int(length))
+            return room > 0 ? generator.nextInt(below: room + 1) : 0
+        })
     }
 
     /// Warmup then linear decay over this stage's `steps_per_epoch × epochs`, from the stage's base rate.

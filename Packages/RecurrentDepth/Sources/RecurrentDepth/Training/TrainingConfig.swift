@@ -59,6 +59,12 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var truncate: Bool = false
     /// Backpropagate through only the last k recurrence steps; nil: through all of them.
     public var gradientSteps: Int?
+    /// Move each training example right by a random 0...N leading pad columns (at most what keeps
+    /// the answer column, the batch's last, free). Every position of the padded length is then
+    /// trained and only the tokens' relative order stays fixed, which position embeddings need to
+    /// answer chains longer than the trained ones. Evaluation is not shifted. nil: no shift, as the
+    /// reference. Needs `last_token`.
+    public var positionShift: Int?
     public var curriculum: CurriculumConfig?
     /// Evaluate every this many epochs...
     public var evaluateEveryEpochs: Int = 1
@@ -109,6 +115,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         if evaluationBatchSize < 1 { found.append("evaluation batch size must be at least 1 (got \(evaluationBatchSize))") }
         if case let .fixed(n) = padding, n < 1 { found.append("max_len must be at least 1 (got \(n))") }
         if let k = gradientSteps, k < 1 { found.append("gradient steps must be at least 1 (got \(k))") }
+        if let n = positionShift {
+            if n < 0 { found.append("position shift must not be negative (got \(n))") }
+            if predictionPosition != .lastToken { found.append("position shift needs pred_pos last_token (got \(predictionPosition.rawValue))") }
+        }
         if evaluateEveryEpochs < 1 { found.append("evaluate-every-epochs must be at least 1 (got \(evaluateEveryEpochs))") }
         if let n = evaluateEverySteps, n < 1 { found.append("evaluate-every-steps must be at least 1 (got \(n))") }
         if logEverySteps < 1 { found.append("log-every-steps must be at least 1 (got \(logEverySteps))") }

@@ -32,7 +32,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
             "TensorKit", "KnowledgeGraph", "RecurrentDepth", "Halting", "Analysis",
-        ], resources: [.copy("Resources/demo-checkpoint")], swiftSettings: fast),
+        ], swiftSettings: fast),
         .executableTarget(name: "loop", dependencies: ["LoopCLI"], swiftSettings: fast),
         .testTarget(name: "LoopCLITests", dependencies: ["LoopCLI", "RecurrentDepth", "Halting"], swiftSettings: fast),
     ],

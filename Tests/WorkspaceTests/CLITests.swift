@@ -147,19 +147,56 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(config["n_layer"] as? Int, 1)
     }
 
-    /// The demo end to end, with a few seconds of training: data, a from-scratch run, the shipped
-    /// checkpoint's sweep, halting and probes, and the report.
-    func testDemoWritesItsReport() throws {
-        loop(["demo", "--out", path("demo"), "--train-minutes", "0.05", "--max-recurrence", "6"])
+    /// The demo end to end on the smoke preset (seconds): its own training run, the sweep,
+    /// halting, the margin probe and the report with its figures.
+    func testDemoTrainsItsOwnModelAndWritesItsReport() throws {
+        loop(["demo", "--out", path("demo"), "--preset", "smoke", "--plain"])
         let report = try String(contentsOf: root.appendingPathComponent("demo/report.md"), encoding: .utf8)
-        for part in ["| r | 2hop_test | 3hop_test | 4hop_test | 5hop_test |", "## Adaptive halting", "logit-margin-grid.svg", "recurrence-sweep-heatmap.svg"] {
+        for part in ["| r | atomic_facts | 2hop_test | 3hop_test |", "Adaptive halting (entropy-kl", "figures/logit-margin-grid.svg",
+                     "figures/sweep.svg", "figures/heatmap-looped.svg", "**The paper's claim.**"] {
             XCTAssertTrue(report.contains(part), "report.md lacks \(part)")
         }
-        let sweep = try json("demo/sweep.json")["accuracy_per_recurrence"] as! [String: [String: Double]]
-        // The shipped checkpoint composes 2-hop facts it never saw composed.
-        XCTAssertGreaterThan(sweep["4"]!["2hop_test"]!, 80)
-        XCTAssertNotNil(try json("demo/halting.json")["iterations_stats_per_type"])
-        XCTAssertTrue(FileManager.default.fileExists(atPath: path("demo/train/checkpoints/final/model.safetensors")))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path("demo/looped/seed-1/train/checkpoints/final/model.safetensors")))
+        let sweep = try json("demo/looped/seed-1/sweep.json")["accuracy_per_recurrence"] as! [String: [String: Double]]
+        XCTAssertEqual(Set(sweep.keys), ["1", "2", "3", "4"])
+    }
+
+    /// `loop reproduce` over two seeds: a run folder per seed, results.json whose mean and std are
+    /// those of the seeds' own sweeps, and a second call that finds everything done and trains nothing.
+    func testReproduceAggregatesSeedsAndResumes() throws {
+        loop(["reproduce", "extrapolation", "--preset", "smoke", "--seeds", "2", "--out", path("study"), "--plain"])
+        let outcome = try json("study/results.json")
+        let results = outcome["results"] as! [String: Any]
+        let arms = results["arms"] as! [[String: Any]]
+        XCTAssertEqual(arms.map { $0["name"] as! String }, ["looped", "fixed-r"])
+        XCTAssertEqual((outcome["goals"] as! [[String: Any]]).count, 4)
+        // The report's mean ± std at r 2 for 2-hop tests, from the two seeds' sweep.json files.
+        let seeds = try (1...2).map { try json("study/looped/seed-\($0)/sweep.json")["accuracy_per_recurrence"] as! [String: [String: Double]] }
+        let values = seeds.map { $0["2"]!["2hop_test"]! }
+        let mean = (values[0] + values[1]) / 2, std = abs(values[0] - values[1]) / 2.0.squareRoot()
+        let report = try String(contentsOf: root.appendingPathComponent("study/report.md"), encoding: .utf8)
+        let row = try XCTUnwrap(report.split(separator: "\n").first { $0.hasPrefix("| 2 | ") }, "no r = 2 row")
+        XCTAssertEqual(row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }[3], String(format: "%.1f ± %.1f", mean, std))
+
+        let modified = try FileManager.default.attributesOfItem(atPath: path("study/looped/seed-1/train/checkpoints/final/model.safetensors"))[.modificationDate] as! Date
+        let (status, output) = LoopCLI.run(["reproduce", "extrapolation", "--preset", "smoke", "--seeds", "2", "--out", path("study"), "--plain"])
+        XCTAssertEqual(status, 0, output)
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: path("study/looped/seed-1/train/checkpoints/final/model.safetensors"))[.modificationDate] as! Date, modified)
+        XCTAssertEqual(try json("study/results.json")["results"] as! NSDictionary, results as NSDictionary)
+    }
+
+    /// Every study runs on its smoke preset; a study or preset that does not exist is a clear error.
+    func testEveryStudyRunsAndBadNamesAreErrors() throws {
+        for study in ["composition", "systematicity"] {
+            loop(["reproduce", study, "--preset", "smoke", "--seeds", "1", "--out", path(study), "--plain"])
+            XCTAssertTrue(FileManager.default.fileExists(atPath: path("\(study)/report.md")), study)
+        }
+        let (status, message) = LoopCLI.run(["reproduce", "grokking", "--out", path("x")])
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(message.contains("no study 'grokking'; studies: composition, extrapolation, systematicity"), message)
+        let (status2, message2) = LoopCLI.run(["reproduce", "composition", "--preset", "huge", "--out", path("x")])
+        XCTAssertNotEqual(status2, 0)
+        XCTAssertTrue(message2.contains("study composition has no preset 'huge'; presets: cpu-small, cpu-medium, smoke"), message2)
     }
 
     /// `--version` names every package at the version its CHANGELOG last released, so a release

@@ -54,6 +54,6 @@ struct LoopCommand: ParsableCommand {
           loop analyze --probe logit-margin --checkpoint runs/perm/checkpoints/final --data data/perm --out figures
         """,
         version: LoopCLI.versions,
-        subcommands: [DataCommand.self, TrainCommand.self, EvalCommand.self, AnalyzeCommand.self, ListCommand.self, DemoCommand.self]
+        subcommands: [DataCommand.self, TrainCommand.self, EvalCommand.self, AnalyzeCommand.self, ReproduceCommand.self, ListCommand.self, DemoCommand.self]
     )
 }

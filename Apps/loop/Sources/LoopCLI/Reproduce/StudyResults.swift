@@ -1,0 +1,92 @@
+import Foundation
+
+/// Mean, sample standard deviation and count of one measurement over seeds (accuracies in %).
+struct SeedStatistics: Codable, Equatable {
+    let mean: Double
+    /// Sample standard deviation (n − 1); 0 for a single seed.
+    let std: Double
+    let n: Int
+    let values: [Double]
+
+    init(_ values: [Double]) {
+        self.values = values
+        n = values.count
+        mean = values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
+        let m = mean
+        std = values.count < 2 ? 0 : (values.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(values.count - 1)).squareRoot()
+    }
+
+    /// `97.3 ± 1.2` (one decimal), or the single value.
+    var text: String { n < 2 ? String(format: "%.1f", mean) : String(format: "%.1f ± %.1f", mean, std) }
+}
+
+/// What one trained model (one arm, one seed) measured.
+struct SeedResult: Codable, Equatable {
+    let seed: UInt64
+    /// How training ended (`loop train`'s summary line).
+    let training: String
+    let steps: Int
+    let trainingMinutes: Double
+    /// Accuracy (%) per test type at each inference recurrence of the sweep, in order.
+    let sweep: [RecurrenceAccuracy]
+    /// Adaptive halting: accuracy (%) and mean iterations per test type.
+    let halting: [String: HaltingOutcome]?
+
+    /// The best accuracy over the sweep for `type`, and the smallest r reaching it.
+    func best(_ type: String) -> (r: Int, accuracy: Double)? {
+        sweep.compactMap { point in point.accuracy[type].map { (point.r, $0) } }.max { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 > $1.0) }
+    }
+
+    func accuracy(_ type: String, r: Int) -> Double? { sweep.first { $0.r == r }?.accuracy[type] }
+}
+
+struct RecurrenceAccuracy: Codable, Equatable {
+    let r: Int
+    let accuracy: [String: Double]
+}
+
+struct HaltingOutcome: Codable, Equatable {
+    let accuracy: Double
+    let meanIterations: Double
+}
+
+/// One arm of a study over its seeds.
+struct ArmResults: Codable, Equatable {
+    let name: String
+    let label: String
+    let seeds: [SeedResult]
+
+    var recurrences: [Int] { Array(Set(seeds.flatMap { $0.sweep.map(\.r) })).sorted() }
+
+    /// Accuracy of `type` at recurrence `r` over the seeds.
+    func accuracy(_ type: String, r: Int) -> SeedStatistics {
+        SeedStatistics(seeds.compactMap { $0.accuracy(type, r: r) })
+    }
+
+    /// The recurrence whose mean accuracy over the seeds is highest for `type` (the smallest on ties).
+    func bestRecurrence(_ type: String) -> Int? {
+        let means = recurrences.map { ($0, accuracy(type, r: $0).mean) }
+        return means.max { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 > $1.0) }?.0
+    }
+
+    /// Each seed's best accuracy over the sweep for `type`.
+    func bestPerSeed(_ type: String) -> SeedStatistics { SeedStatistics(seeds.compactMap { $0.best(type)?.accuracy }) }
+
+    func halting(_ type: String) -> (accuracy: SeedStatistics, iterations: SeedStatistics)? {
+        let outcomes = seeds.compactMap { $0.halting?[type] }
+        guard !outcomes.isEmpty else { return nil }
+        return (SeedStatistics(outcomes.map(\.accuracy)), SeedStatistics(outcomes.map(\.meanIterations)))
+    }
+}
+
+/// Everything a study measured, written as `results.json` beside the report.
+struct StudyResults: Codable, Equatable {
+    let study: String
+    let preset: String
+    let seeds: [UInt64]
+    let arms: [ArmResults]
+    /// Test types the report tabulates.
+    let types: [String]
+
+    func arm(_ name: String) -> ArmResults? { arms.first { $0.name == name } }
+}

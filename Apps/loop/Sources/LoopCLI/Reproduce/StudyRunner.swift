@@ -1,0 +1,119 @@
+import Foundation
+import KnowledgeGraph
+import RecurrentDepth
+import Halting
+
+/// Runs a study in a folder: the dataset, every arm × seed trained, swept over inference
+/// recurrence and evaluated with adaptive halting, each step skipped when its output is already
+/// there — so an interrupted study continues where it stopped when the same command runs again.
+///
+///     OUT/data/                       the generated dataset
+///     OUT/ARM/seed-S/train/           a normal `loop train` run folder
+///     OUT/ARM/seed-S/sweep.json       accuracy per recurrence (`loop eval --recurrence-range`)
+///     OUT/ARM/seed-S/halting.json     adaptive halting (`loop eval --halting`)
+///     OUT/ARM/seed-S/result.json      what the report reads for this seed
+struct StudyRunner {
+    let study: Study
+    let preset: StudyPreset
+    let seeds: [UInt64]
+    let out: URL
+    let plain: Bool
+
+    var dataFolder: URL { out.appendingPathComponent("data") }
+
+    func seedFolder(_ arm: StudyArm, seed: UInt64) -> URL {
+        out.appendingPathComponent(arm.name).appendingPathComponent("seed-\(seed)")
+    }
+
+    /// Everything not yet done; nil when a training run was interrupted (the study resumes on the next call).
+    func run() throws -> StudyResults? {
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        try writeData()
+        var arms: [ArmResults] = []
+        for (i, arm) in preset.arms.enumerated() {
+            var results: [SeedResult] = []
+            for seed in seeds {
+                let step = "[\(arm.name), seed \(seed)] (\(i * seeds.count + results.count + 1)/\(preset.arms.count * seeds.count))"
+                guard let result = try runSeed(arm, seed: seed, label: step) else { return nil }
+                results.append(result)
+            }
+            arms.append(ArmResults(name: arm.name, label: arm.label, seeds: results))
+        }
+        return StudyResults(study: study.name, preset: preset.name, seeds: seeds, arms: arms, types: preset.reportedTypes)
+    }
+
+    /// The dataset, generated once into a temporary folder and moved into place, so a stopped
+    /// generation never leaves a half-written dataset behind.
+    private func writeData() throws {
+        guard !FileManager.default.fileExists(atPath: dataFolder.appendingPathComponent("dataset.json").path) else { return }
+        print("generating the data: \(preset.data.description)")
+        let partial = out.appendingPathComponent("data.partial")
+        try? FileManager.default.removeItem(at: partial)
+        try cliErrors { try preset.data.write(to: partial) }
+        try? FileManager.default.removeItem(at: dataFolder)
+        try FileManager.default.moveItem(at: partial, to: dataFolder)
+    }
+
+    /// The run's settings for one seed: the arm's, on this study's data.
+    func settings(_ arm: StudyArm, seed: UInt64) -> RunSettings {
+        var s = arm.settings
+        s.data = dataFolder.path
+        s.seed = seed
+        return s
+    }
+
+    private func runSeed(_ arm: StudyArm, seed: UInt64, label: String) throws -> SeedResult? {
+        let folder = seedFolder(arm, seed: seed)
+        let resultFile = folder.appendingPathComponent("result.json")
+        if let done = try? JSONDecoder().decode(SeedResult.self, from: Data(contentsOf: resultFile)) {
+            print("\(label) done before: \(done.training)")
+            return done
+        }
+        let settings = settings(arm, seed: seed)
+        let train = folder.appendingPathComponent("train")
+        let final = train.appendingPathComponent("checkpoints/final")
+        var summary = (try? String(contentsOf: folder.appendingPathComponent("training.txt"), encoding: .utf8)) ?? ""
+        if !FileManager.default.fileExists(atPath: final.path) {
+            let resuming = FileManager.default.fileExists(atPath: train.appendingPathComponent("checkpoints/latest").path)
+            print("\(label) training\(resuming ? " (resuming)" : ""): \(arm.label)")
+            summary = try TrainCommand.train(settings, runFolder: train, resuming: resuming, plain: plain)
+            guard FileManager.default.fileExists(atPath: final.path) else {
+                print(summary)
+                return nil
+            }
+            try Data(summary.utf8).write(to: folder.appendingPathComponent("training.txt"), options: .atomic)
+        }
+        print("\(label) \(summary.split(separator: "\n").first ?? "")")
+
+        let state = try cliErrors { try Checkpoint.decodeJSON(TrainerState.self, from: final.appendingPathComponent(Trainer.stateFile)) }
+        let (model, dataset) = try loadModelAndData(checkpoint: final.path, data: dataFolder.path)
+        let test = try cliErrors { try dataset.split(settings.testFile) }.selecting(types: preset.reportedTypes)
+        let training = try settings.trainingConfig()
+        let source: [String: ReportValue] = ["checkpoint": .string(final.path), "data": .string(dataFolder.path)]
+        print("\(label) sweeping inference recurrence \(preset.sweep.lowerBound)...\(preset.sweep.upperBound)")
+        let sweep = try cliErrors {
+            try RecurrenceSweep(recurrences: preset.sweep).evaluate(model, split: test, batchSize: training.evaluationBatchSize,
+                                                                     padding: training.padding, truncate: training.truncate,
+                                                                     predictionPosition: training.predictionPosition, config: source)
+        }
+        try cliErrors { try sweep.write(to: folder.appendingPathComponent("sweep.json")) }
+        var halting: [String: HaltingOutcome]?
+        if let spec = preset.halting {
+            let policy = try activeRegistry.halting.make(spec)
+            print("\(label) adaptive halting: \(policy.summary)")
+            let report = try cliErrors {
+                try evaluateHalting(model, split: test, evaluator: try AdaptiveEvaluator(policy: policy), batchSize: training.evaluationBatchSize,
+                                    padding: training.padding, truncate: training.truncate,
+                                    predictionPosition: training.predictionPosition, config: source)
+            }
+            try cliErrors { try report.write(to: folder.appendingPathComponent("halting.json")) }
+            halting = Dictionary(uniqueKeysWithValues: report.results.map { ($0.type, HaltingOutcome(accuracy: $0.accuracy, meanIterations: $0.meanIterations)) })
+        }
+        let result = SeedResult(seed: seed, training: String(summary.split(separator: "\n").first ?? ""), steps: state.step,
+                                trainingMinutes: state.elapsedSeconds / 60,
+                                sweep: sweep.recurrences.map { RecurrenceAccuracy(r: $0, accuracy: sweep.accuracyPerRecurrence[$0] ?? [:]) },
+                                halting: halting)
+        try StudyReport.writeJSON(result, to: resultFile)
+        return result
+    }
+}

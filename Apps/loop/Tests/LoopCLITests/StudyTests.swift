@@ -1,0 +1,50 @@
+import XCTest
+@testable import LoopCLI
+
+/// The statistics and goal judgements of `loop reproduce`, on results whose answers are known.
+final class StudyTests: XCTestCase {
+    func testSeedStatisticsAreMeanAndSampleStandardDeviation() {
+        let s = SeedStatistics([90, 95, 100])
+        XCTAssertEqual(s.mean, 95)
+        XCTAssertEqual(s.std, 5, accuracy: 1e-12)    // sqrt((25 + 0 + 25) / 2)
+        XCTAssertEqual(s.text, "95.0 ± 5.0")
+        XCTAssertEqual(SeedStatistics([42]).std, 0)
+        XCTAssertEqual(SeedStatistics([42]).text, "42.0")
+    }
+
+    /// One seed's sweep from rows of accuracies for (2-hop, 3-hop) at r = 1, 2, ...
+    func seed(_ id: UInt64, _ rows: [(Double, Double)]) -> SeedResult {
+        SeedResult(seed: id, training: "", steps: 0, trainingMinutes: 0,
+                   sweep: rows.enumerated().map { RecurrenceAccuracy(r: $0.offset + 1, accuracy: ["2hop_test": $0.element.0, "3hop_test": $0.element.1]) },
+                   halting: nil)
+    }
+
+    func results(_ seeds: [SeedResult]) -> StudyResults {
+        StudyResults(study: "composition", preset: "test", seeds: seeds.map(\.seed),
+                     arms: [ArmResults(name: "looped", label: "looped", seeds: seeds)], types: ["2hop_test", "3hop_test"])
+    }
+
+    func testCompositionGoalsMetByADiagonalWithOverthinking() {
+        // 2-hop reaches its peak at r 2, 3-hop at r 3, both fall by r 5.
+        let curve = [(5.0, 2.0), (99.0, 40.0), (98.0, 95.0), (97.0, 93.0), (80.0, 70.0)]
+        let goals = Study.compositionGoals(results([seed(1, curve), seed(2, curve)]))
+        XCTAssertEqual(goals.map(\.met), [true, true, true, true], "\(goals)")
+        XCTAssertEqual(goals[2].measured, "2-hop from r 2, 3-hop from r 3")
+    }
+
+    func testCompositionGoalsFailWhenOneSeedFailsOrNothingFalls() {
+        let good = [(5.0, 2.0), (99.0, 40.0), (98.0, 95.0), (98.0, 95.0), (98.0, 95.0)]
+        let weak = [(5.0, 2.0), (90.0, 40.0), (92.0, 85.0), (92.0, 85.0), (92.0, 85.0)]
+        let goals = Study.compositionGoals(results([seed(1, good), seed(2, weak)]))
+        XCTAssertEqual(goals.map(\.met), [false, false, true, false], "\(goals)")
+        XCTAssertEqual(goals[0].measured, "per seed: 99.0 (r 2), 92.0 (r 3)")
+    }
+
+    func testBestRecurrenceIsTheHighestMeanAndTheSmallestOnTies() {
+        let arm = ArmResults(name: "a", label: "a", seeds: [seed(1, [(10, 0), (50, 0), (50, 0)]), seed(2, [(10, 0), (70, 0), (90, 0)])])
+        XCTAssertEqual(arm.bestRecurrence("2hop_test"), 3)
+        XCTAssertEqual(arm.accuracy("2hop_test", r: 3).mean, 70)
+        let tie = ArmResults(name: "a", label: "a", seeds: [seed(1, [(10, 0), (60, 0), (60, 0)])])
+        XCTAssertEqual(tie.bestRecurrence("2hop_test"), 2)
+    }
+}

@@ -13,13 +13,13 @@ final class StudyTests: XCTestCase {
     }
 
     /// One seed's sweep from rows of accuracies for (2-hop, 3-hop) at r = 1, 2, ...
-    func seed(_ id: UInt64, _ rows: [(Double, Double)]) -> SeedResult {
-        SeedResult(seed: id, training: "", steps: 0, trainingMinutes: 0,
+    func seed(_ id: UInt64, _ rows: [(Double, Double)]) -> SeedRun {
+        SeedRun(seed: id, training: "", steps: 0, trainingMinutes: 0,
                    sweep: rows.enumerated().map { RecurrenceAccuracy(r: $0.offset + 1, accuracy: ["2hop_test": $0.element.0, "3hop_test": $0.element.1]) },
                    halting: nil)
     }
 
-    func results(_ seeds: [SeedResult]) -> StudyResults {
+    func results(_ seeds: [SeedRun]) -> StudyResults {
         StudyResults(study: "composition", preset: "test", seeds: seeds.map(\.seed),
                      arms: [ArmResults(name: "looped", label: "looped", seeds: seeds)], types: ["2hop_test", "3hop_test"])
     }

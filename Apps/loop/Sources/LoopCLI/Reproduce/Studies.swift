@@ -3,7 +3,8 @@ import KnowledgeGraph
 import Analysis
 
 /// The three studies of *Loop, Think & Generalize* and their presets. Each preset's settings were
-/// chosen by the runs recorded in `Apps/loop/PRESETS.md`.
+/// chosen by the runs recorded in `Apps/loop/PRESETS.md`. Runs are capped by steps, not minutes,
+/// so a preset gives the same models on a busy machine; the summaries state the time on 2 idle cores.
 extension Study {
     /// A CPU-scale model: d 64, 2 layers, 4 heads, no dropout, AdamW at 1e-3 with weight decay 1
     /// (the decay is what makes composition appear in minutes rather than hours).
@@ -27,22 +28,22 @@ extension Study {
             + "best recurrence lowers accuracy again (overthinking).",
         presets: [
             StudyPreset(name: "cpu-small",
-                        summary: "about 2 minutes of training per seed on 2 cores.",
+                        summary: "at most 40 000 steps per seed (2–6 minutes on 2 cores; most seeds finish the curriculum sooner).",
                         data: .extrapolation(.small),
                         arms: [StudyArm(name: "looped", label: "looped, fixed r 4",
                                         settings: cpuModel { s in
-                                            s.schedule = "fixed:r=4"; s.maxLen = 5; s.lastHop = 3; s.maxMinutes = 3
+                                            s.schedule = "fixed:r=4"; s.maxLen = 5; s.lastHop = 3; s.maxSteps = 40_000
                                         })],
                         sweep: 1...12, halting: "entropy-kl:max_iters=12",
                         reportedTypes: ["atomic_facts", "2hop_test", "3hop_test"]),
             StudyPreset(name: "cpu-medium",
-                        summary: "a wider model (d 128, 4 heads) on a graph of 80 entities and 8 relations; up to 20 minutes per seed.",
+                        summary: "a wider model (d 128, 4 heads) on a graph of 80 entities and 8 relations; at most 60 000 steps per seed.",
                         data: .extrapolation(DepthExtrapolationGenerator.Parameters(entities: 80, relations: 8, minHops: 2, maxHops: 3,
                                                                                    trainChainsPerHop: 4_000, testChainsPerHop: 300,
                                                                                    atomicSampleInTest: 300, trainSampleInTest: 300)),
                         arms: [StudyArm(name: "looped", label: "looped, fixed r 4",
                                         settings: cpuModel { s in
-                                            s.d = 128; s.schedule = "fixed:r=4"; s.maxLen = 5; s.lastHop = 3; s.maxMinutes = 20
+                                            s.d = 128; s.schedule = "fixed:r=4"; s.maxLen = 5; s.lastHop = 3; s.maxSteps = 60_000
                                         })],
                         sweep: 1...12, halting: "entropy-kl:max_iters=12",
                         reportedTypes: ["atomic_facts", "2hop_test", "3hop_test"]),
@@ -97,29 +98,34 @@ extension Study {
             + "answers longer chains by looping more at inference (trained on ≤ 5 hops, it generalizes to 10), "
             + "while a fixed-recurrence or single-pass model does not; adaptive halting saves iterations.",
         presets: [
-            StudyPreset(name: "cpu-small",
-                        summary: "at most 10 minutes of training per seed and model on 2 cores.",
-                        data: .extrapolation(DepthExtrapolationGenerator.Parameters(entities: 40, relations: 6, minHops: 2, maxHops: 6,
-                                                                                   trainChainsPerHop: 1_250, testChainsPerHop: 150,
-                                                                                   atomicSampleInTest: 150, trainSampleInTest: 150)),
-                        arms: [StudyArm(name: "looped", label: "looped, dynamic r",
-                                        settings: cpuModel { s in
-                                            s.pos = "none"; s.injection = true; s.cScale = 0
-                                            s.schedule = "dynamic:mean=4,min=2,max=8"; s.evalHalting = "fixed:r=8"
-                                            s.maxLen = 8; s.lastHop = extrapolationTrainedHops; s.threshold = 0.9
-                                            s.evalEveryEpochs = 10; s.maxMinutes = 10
-                                        }),
-                               StudyArm(name: "fixed-r", label: "fixed r 4",
-                                        settings: cpuModel { s in
-                                            s.pos = "none"; s.injection = true; s.cScale = 0
-                                            s.schedule = "fixed:r=4"
-                                            s.maxLen = 8; s.lastHop = extrapolationTrainedHops; s.threshold = 0.9
-                                            s.evalEveryEpochs = 10; s.maxMinutes = 10
-                                        })],
-                        sweep: 1...16, halting: "entropy-kl:max_iters=16",
-                        reportedTypes: ["atomic_facts"] + (2...6).map { "\($0)hop_test" }),
+            extrapolationPreset(name: "cpu-small", steps: 50_000,
+                                summary: "at most 50 000 steps per seed and model, about 10 minutes each on 2 cores."),
+            extrapolationPreset(name: "cpu-medium", steps: 250_000,
+                                summary: "at most 250 000 steps per seed and model, about an hour each on 2 cores."),
         ],
         goals: extrapolationGoals)
+
+    /// NoPE with input injection and a recurrence drawn per batch (the reference's choices), judged
+    /// during training at fixed r 8 (the reference's length-aware halting stalls the curriculum at
+    /// this scale), against the same model at fixed r 4.
+    static func extrapolationPreset(name: String, steps: Int, summary: String) -> StudyPreset {
+        func model(_ schedule: String, evalHalting: String?) -> RunSettings {
+            cpuModel { s in
+                s.pos = "none"; s.injection = true; s.cScale = 0
+                s.schedule = schedule; s.evalHalting = evalHalting
+                s.maxLen = 8; s.lastHop = extrapolationTrainedHops; s.threshold = 0.9
+                s.evalEveryEpochs = 10; s.maxSteps = steps
+            }
+        }
+        return StudyPreset(name: name, summary: summary,
+                           data: .extrapolation(DepthExtrapolationGenerator.Parameters(entities: 40, relations: 6, minHops: 2, maxHops: 6,
+                                                                                      trainChainsPerHop: 1_250, testChainsPerHop: 150,
+                                                                                      atomicSampleInTest: 150, trainSampleInTest: 150)),
+                           arms: [StudyArm(name: "looped", label: "looped, dynamic r", settings: model("dynamic:mean=4,min=2,max=8", evalHalting: "fixed:r=8")),
+                                  StudyArm(name: "fixed-r", label: "fixed r 4", settings: model("fixed:r=4", evalHalting: nil))],
+                           sweep: 1...16, halting: "entropy-kl:max_iters=16",
+                           reportedTypes: ["atomic_facts"] + (2...6).map { "\($0)hop_test" })
+    }
 
     static func extrapolationGoals(_ results: StudyResults) -> [GoalOutcome] {
         guard let looped = results.arms.first else { return [] }
@@ -169,18 +175,18 @@ extension Study {
             + "transformer of the same depth budget (r = 1) generalizes in distribution but never out of it.",
         presets: [
             StudyPreset(name: "cpu-small",
-                        summary: "at most 10 minutes of training per seed and model on 2 cores.",
+                        summary: "at most 40 000 steps per seed and model, about 10 minutes each on 2 cores.",
                         data: .systematicity(SystematicityGenerator.Parameters(entities: 100, relations: 20, outDegree: 20, phi: 7.2,
                                                                               testSizePerType: 300)),
                         arms: [StudyArm(name: "looped", label: "looped, 2 layers × r 4",
                                         settings: cpuModel { s in
                                             s.task = "systematicity"; s.schedule = "fixed:r=4"; s.weightDecay = 0.5
-                                            s.maxMinutes = 10; s.evalEveryEpochs = 5
+                                            s.maxSteps = 40_000; s.evalEveryEpochs = 5
                                         }),
                                StudyArm(name: "vanilla", label: "vanilla, 8 layers × r 1",
                                         settings: cpuModel { s in
                                             s.task = "systematicity"; s.layers = 8; s.schedule = "fixed:r=1"; s.weightDecay = 0.5
-                                            s.maxMinutes = 10; s.evalEveryEpochs = 5
+                                            s.maxSteps = 40_000; s.evalEveryEpochs = 5
                                         })],
                         sweep: 1...8, halting: nil,
                         reportedTypes: SystematicityGenerator.testTypes),

@@ -21,7 +21,7 @@ struct SeedStatistics: Codable, Equatable {
 }
 
 /// What one trained model (one arm, one seed) measured.
-struct SeedResult: Codable, Equatable {
+struct SeedRun: Codable, Equatable {
     let seed: UInt64
     /// How training ended (`loop train`'s summary line).
     let training: String
@@ -54,7 +54,7 @@ struct HaltingOutcome: Codable, Equatable {
 struct ArmResults: Codable, Equatable {
     let name: String
     let label: String
-    let seeds: [SeedResult]
+    let seeds: [SeedRun]
 
     var recurrences: [Int] { Array(Set(seeds.flatMap { $0.sweep.map(\.r) })).sorted() }
 

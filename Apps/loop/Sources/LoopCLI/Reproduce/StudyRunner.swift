@@ -31,7 +31,7 @@ struct StudyRunner {
         try writeData()
         var arms: [ArmResults] = []
         for (i, arm) in preset.arms.enumerated() {
-            var results: [SeedResult] = []
+            var results: [SeedRun] = []
             for seed in seeds {
                 let step = "[\(arm.name), seed \(seed)] (\(i * seeds.count + results.count + 1)/\(preset.arms.count * seeds.count))"
                 guard let result = try runSeed(arm, seed: seed, label: step) else { return nil }
@@ -62,10 +62,10 @@ struct StudyRunner {
         return s
     }
 
-    private func runSeed(_ arm: StudyArm, seed: UInt64, label: String) throws -> SeedResult? {
+    private func runSeed(_ arm: StudyArm, seed: UInt64, label: String) throws -> SeedRun? {
         let folder = seedFolder(arm, seed: seed)
         let resultFile = folder.appendingPathComponent("result.json")
-        if let done = try? JSONDecoder().decode(SeedResult.self, from: Data(contentsOf: resultFile)) {
+        if let done = try? JSONDecoder().decode(SeedRun.self, from: Data(contentsOf: resultFile)) {
             print("\(label) done before: \(done.training)")
             return done
         }
@@ -109,7 +109,7 @@ struct StudyRunner {
             try cliErrors { try report.write(to: folder.appendingPathComponent("halting.json")) }
             halting = Dictionary(uniqueKeysWithValues: report.results.map { ($0.type, HaltingOutcome(accuracy: $0.accuracy, meanIterations: $0.meanIterations)) })
         }
-        let result = SeedResult(seed: seed, training: String(summary.split(separator: "\n").first ?? ""), steps: state.step,
+        let result = SeedRun(seed: seed, training: String(summary.split(separator: "\n").first ?? ""), steps: state.step,
                                 trainingMinutes: state.elapsedSeconds / 60,
                                 sweep: sweep.recurrences.map { RecurrenceAccuracy(r: $0, accuracy: sweep.accuracyPerRecurrence[$0] ?? [:]) },
                                 halting: halting)

@@ -61,7 +61,7 @@ struct DemoCommand: ParsableCommand {
 
         print("2/5 training a dynamic-recurrence model (r ~ Poisson(4) in [2, 8]) from scratch for \(trainMinutes) minutes")
         let trainSummary = try TrainCommand.train(Self.trainingSettings(data: dataURL.path, minutes: trainMinutes),
-                                                  runFolder: trainURL, resuming: false, plain: true)
+                                                  runFolder: trainURL, resuming: false, plain: true).summary
         print(trainSummary)
 
         let checkpointURL = try checkpoint.map { URL(fileURLWithPath: $0) } ?? Self.shippedCheckpoint()

@@ -308,7 +308,8 @@ final class PointLock {
         let path = folder.appendingPathComponent(SweepFolder.lockFile).path
         descriptor = create ? open(path, O_RDWR | O_CREAT, 0o644) : open(path, O_RDWR)
         guard descriptor >= 0 else { return nil }
-        held = flock(descriptor, LOCK_EX | LOCK_NB) == 0
+        // Only another holder refuses the lock; a file system without locks (ENOLCK) does not stop training.
+        held = flock(descriptor, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK
         if !held { close(descriptor) }
     }
 

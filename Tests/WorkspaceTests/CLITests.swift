@@ -147,6 +147,46 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(config["n_layer"] as? Int, 1)
     }
 
+    /// `loop sweep` end to end: a grid × seeds trained as runs, a failing setting listed with why,
+    /// status, and the mean ± std report.
+    func testSweepRunsEveryPointAndReportsMeanAndStd() throws {
+        makeData()
+        try Data("""
+        name: width
+        base:
+          d: 8
+          layers: 1
+          heads: 2
+          schedule: "fixed:r=1"
+          max_len: 0
+          curriculum: false
+          max_steps: 2
+          backend: "cpu:threads=1"
+        grid:
+          data: [\(path("data")), \(path("missing"))]
+        seeds: [3, 4]
+        """.utf8).write(to: root.appendingPathComponent("space.yaml"))
+        loop(["sweep", "plan", path("space.yaml")])
+        fails(["sweep", "run", path("space.yaml"), "--out", path("sweep"), "--plain"],
+              mentioning: ["2 of 4 points failed", "setting-001-seed-3, setting-001-seed-4", "results.md"])
+        loop(["sweep", "status", path("sweep")])
+        loop(["sweep", "report", path("sweep")])
+        let results = try json("sweep/results.json")
+        let settings = try XCTUnwrap(results["settings"] as? [[String: Any]])
+        XCTAssertEqual(settings.count, 1)
+        let summary = try XCTUnwrap(settings.first?["summary"] as? [String: Any])
+        XCTAssertEqual(summary["seeds"] as? [Int], [3, 4])
+        let metrics = try XCTUnwrap(summary["metrics"] as? [String: [String: Any]])
+        XCTAssertEqual(Set(metrics.keys), ["2hop_test", "2hop_train", "atomic_facts"])
+        XCTAssertEqual(metrics["2hop_test"]?["n"] as? Int, 2)
+        let missing = try XCTUnwrap(results["not_finished"] as? [[String: Any]])
+        XCTAssertEqual(missing.map { $0["state"] as? String }, ["failed", "failed"])
+        let markdown = try String(contentsOf: root.appendingPathComponent("sweep/results.md"), encoding: .utf8)
+        XCTAssertTrue(markdown.contains("| setting | data | n | 2hop_test | 2hop_train | atomic_facts |"), markdown)
+        XCTAssertTrue(markdown.contains("- setting-001-seed-3: failed — ") && markdown.contains("missing"), markdown)
+        fails(["sweep", "status", path("nowhere")], mentioning: ["nowhere", "sweep.json"])
+    }
+
     /// The demo end to end on the smoke preset (seconds): its own training run, the sweep,
     /// halting, the margin probe and the report with its figures.
     func testDemoTrainsItsOwnModelAndWritesItsReport() throws {

@@ -52,8 +52,9 @@ struct LoopCommand: ParsableCommand {
           loop train --data data/perm --out runs/perm --d 64 --schedule fixed:r=4 --lr 1e-3 --weight-decay 1
           loop eval --checkpoint runs/perm/checkpoints/final --data data/perm --recurrence-range 1...16 --output sweep.json
           loop analyze --probe logit-margin --checkpoint runs/perm/checkpoints/final --data data/perm --out figures
+          loop sweep run space.yaml --out sweeps/lr      # settings × seeds; mean ± std in sweeps/lr/results.md
         """,
         version: LoopCLI.versions,
-        subcommands: [DataCommand.self, TrainCommand.self, EvalCommand.self, AnalyzeCommand.self, ReproduceCommand.self, ListCommand.self, DemoCommand.self]
+        subcommands: [DataCommand.self, TrainCommand.self, SweepCommand.self, EvalCommand.self, AnalyzeCommand.self, ReproduceCommand.self, ListCommand.self, DemoCommand.self]
     )
 }

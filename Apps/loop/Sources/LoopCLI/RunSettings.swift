@@ -88,6 +88,12 @@ struct RunSettings: Codable, Equatable {
 
     /// The settings in `file` laid over the defaults; an unknown key is an error naming the valid ones.
     static func load(_ path: String) throws -> RunSettings {
+        try RunSettings().overlaid(with: readMapping(path, of: "settings"), source: path)
+    }
+
+    /// The top-level mapping of a JSON file (`.json`) or a YAML one (any other name): what a config
+    /// file, `run.json` and a sweep's search space are read with. `what` names the mapping's contents in errors.
+    static func readMapping(_ path: String, of what: String) throws -> [String: Any] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CLIError("\(path): cannot read the file") }
         let object: Any?
         do {
@@ -95,14 +101,14 @@ struct RunSettings: Codable, Equatable {
         } catch {
             throw CLIError("\(path): not valid \(path.hasSuffix(".json") ? "JSON" : "YAML"): \(error)")
         }
-        guard let given = object as? [String: Any] else { throw CLIError("\(path): expected a mapping of settings at the top level") }
-        return try RunSettings().overlaid(with: given, source: path)
+        guard let mapping = object as? [String: Any] else { throw CLIError("\(path): expected a mapping of \(what) at the top level") }
+        return mapping
     }
 
     /// These settings with `given` (config-file keys and values) laid over them; an unknown key is
     /// an error naming `source` and the valid keys.
     func overlaid(with given: [String: Any], source: String) throws -> RunSettings {
-        var base = try JSONSerialization.jsonObject(with: Self.encoder.encode(self)) as! [String: Any]
+        var base = try mapping()
         for (key, value) in given {
             guard Self.keys.contains(key) else {
                 throw CLIError("\(source): unknown setting '\(key)'; valid: \(Self.keys.sorted().joined(separator: ", "))")
@@ -140,6 +146,20 @@ struct RunSettings: Codable, Equatable {
     func save(to url: URL) throws {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Self.encoder.encode(self).write(to: url, options: .atomic)
+    }
+
+    /// These settings as `run.json` holds them: each key and its value (an unset optional is absent).
+    func mapping() throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Self.encoder.encode(self)) as! [String: Any]
+    }
+
+    /// Fails, as training would before its first step, when the settings do not resolve into a
+    /// schedule, an evaluator, a training config and a model (the data and backend are not checked).
+    func check() throws {
+        let schedule = try scheduleInstance()
+        _ = try trainingConfig()
+        _ = try evaluator(schedule: schedule)
+        _ = try modelConfig(vocabularySize: 1)
     }
 
     // MARK: - Resolving into the packages' types

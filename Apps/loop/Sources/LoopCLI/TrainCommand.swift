@@ -46,13 +46,14 @@ struct TrainCommand: ParsableCommand {
         }
         let settings = try base.overlaid(with: self.settings.given, source: "the command line")
         guard !settings.data.isEmpty else { throw ValidationError("--data DIR is required") }
-        let outcome = try Self.train(settings, runFolder: runFolder, resuming: resume != nil, plain: plain)
-        print(outcome)
+        print(try Self.train(settings, runFolder: runFolder, resuming: resume != nil, plain: plain).summary)
     }
 
     /// Trains with `settings` into `runFolder` (resuming from its latest checkpoint if asked) and
-    /// returns a one-line summary. Shared by `loop train` and `loop demo`.
-    static func train(_ settings: RunSettings, runFolder: URL, resuming: Bool, plain: Bool, quiet: Bool = false) throws -> String {
+    /// returns how training ended with a summary (the outcome, then where the checkpoints are).
+    /// Shared by `loop train`, `loop demo` and `loop sweep`.
+    static func train(_ settings: RunSettings, runFolder: URL, resuming: Bool, plain: Bool,
+                      quiet: Bool = false) throws -> (outcome: TrainingOutcome, summary: String) {
         let backend = try activeRegistry.backends.make(settings.backend)
         return try withBackend(backend) {
             let dataset = try cliErrors { try Dataset.load(from: URL(fileURLWithPath: settings.data)) }
@@ -95,9 +96,9 @@ struct TrainCommand: ParsableCommand {
             case .limitReached(let limit): how = "stopped at \(limit)"
             case .interrupted: how = "interrupted; continue with: loop train --resume \(runFolder.path)"
             }
-            return "\(how) — step \(trainer.state.step), epoch \(trainer.state.epoch)"
+            return (outcome, "\(how) — step \(trainer.state.step), epoch \(trainer.state.epoch)"
                 + (trainer.state.stage.map { ", stage \($0)" } ?? "") + (accuracy.isEmpty ? "" : "; accuracy: \(accuracy)")
-                + "\ncheckpoints in \(runFolder.appendingPathComponent("checkpoints").path)"
+                + "\ncheckpoints in \(runFolder.appendingPathComponent("checkpoints").path)")
         }
     }
 }

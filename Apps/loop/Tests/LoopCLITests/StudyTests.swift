@@ -3,13 +3,12 @@ import XCTest
 
 /// The statistics and goal judgements of `loop reproduce`, on results whose answers are known.
 final class StudyTests: XCTestCase {
-    func testSeedStatisticsAreMeanAndSampleStandardDeviation() {
-        let s = SeedStatistics([90, 95, 100])
-        XCTAssertEqual(s.mean, 95)
-        XCTAssertEqual(s.std, 5, accuracy: 1e-12)    // sqrt((25 + 0 + 25) / 2)
-        XCTAssertEqual(s.text, "95.0 ± 5.0")
-        XCTAssertEqual(SeedStatistics([42]).std, 0)
-        XCTAssertEqual(SeedStatistics([42]).text, "42.0")
+    func testStatisticsOfNoSeedsAreEmptyNotACrash() {
+        XCTAssertEqual(MeanStd.of([]).n, 0)
+        XCTAssertEqual(MeanStd.of([90, 95, 100]).formatted(), "95.0 ± 5.0")
+        let arm = ArmResults(name: "a", label: "a", seeds: [])
+        XCTAssertEqual(arm.accuracy("2hop_test", r: 1).n, 0)
+        XCTAssertNil(arm.bestRecurrence("2hop_test"))
     }
 
     /// One seed's sweep from rows of accuracies for (2-hop, 3-hop) at r = 1, 2, ...

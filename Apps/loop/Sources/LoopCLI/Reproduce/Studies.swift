@@ -136,7 +136,7 @@ extension Study {
             let best = looped.bestRecurrence(type) ?? 1
             let stats = looped.accuracy(type, r: best)
             goals.append(GoalOutcome(goal: String(format: "%d-hop (k + %d) ≥ %.0f%% at the best r, mean over seeds", hops, hops - k, floor),
-                                     measured: "\(stats.text)% at r \(best)", met: stats.mean >= floor))
+                                     measured: "\(stats.formatted())% at r \(best)", met: stats.mean >= floor))
         }
         let type = "\(k + 1)hop_test"
         let loopedBest = looped.accuracy(type, r: looped.bestRecurrence(type) ?? 1).mean
@@ -199,11 +199,11 @@ extension Study {
         let ood = "test_inferred_ood", iid = "test_inferred_iid"
         let loopedOOD = looped.accuracy(ood, r: looped.bestRecurrence(ood) ?? 1)
         goals.append(GoalOutcome(goal: "looped model: OOD composition ≥ 60%, mean over seeds",
-                                 measured: "\(loopedOOD.text)% at r \(looped.bestRecurrence(ood) ?? 1)", met: loopedOOD.mean >= 60))
+                                 measured: "\(loopedOOD.formatted())% at r \(looped.bestRecurrence(ood) ?? 1)", met: loopedOOD.mean >= 60))
         if let vanilla = results.arms.dropFirst().first {
             let v = vanilla.accuracy(ood, r: 1), vi = vanilla.accuracy(iid, r: 1)
             goals.append(GoalOutcome(goal: "vanilla model: OOD ≤ 10% while in-distribution generalizes",
-                                     measured: "OOD \(v.text)%, ID \(vi.text)%", met: v.mean <= 10 && vi.mean >= 50))
+                                     measured: "OOD \(v.formatted())%, ID \(vi.formatted())%", met: v.mean <= 10 && vi.mean >= 50))
         }
         return goals
     }

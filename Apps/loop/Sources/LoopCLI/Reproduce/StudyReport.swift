@@ -55,7 +55,7 @@ enum StudyReport {
                       "| r | " + results.types.joined(separator: " | ") + " |",
                       "|---:|" + results.types.map { _ in "---:" }.joined(separator: "|") + "|"]
             for r in arm.recurrences {
-                lines.append("| \(r) | " + results.types.map { arm.accuracy($0, r: r).text }.joined(separator: " | ") + " |")
+                lines.append("| \(r) | " + results.types.map { arm.accuracy($0, r: r).formatted() }.joined(separator: " | ") + " |")
             }
             lines += ["", "| seed | training | steps | minutes | " + results.types.map { "best \($0) (r)" }.joined(separator: " | ") + " |",
                       "|---:|---|---:|---:|" + results.types.map { _ in "---:" }.joined(separator: "|") + "|"]
@@ -68,7 +68,7 @@ enum StudyReport {
                 lines += ["", "Adaptive halting (\(preset.halting ?? "")):", "", "| type | accuracy % | mean iterations |", "|---|---:|---:|"]
                 for type in results.types {
                     guard let h = arm.halting(type) else { continue }
-                    lines.append("| \(type) | \(h.accuracy.text) | \(h.iterations.text) |")
+                    lines.append("| \(type) | \(h.accuracy.formatted()) | \(h.iterations.formatted()) |")
                 }
             }
             lines.append("")

@@ -1,23 +1,10 @@
 import Foundation
 
-/// Mean, sample standard deviation and count of one measurement over seeds (accuracies in %).
-struct SeedStatistics: Codable, Equatable {
-    let mean: Double
-    /// Sample standard deviation (n − 1); 0 for a single seed.
-    let std: Double
-    let n: Int
-    let values: [Double]
-
-    init(_ values: [Double]) {
-        self.values = values
-        n = values.count
-        mean = values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
-        let m = mean
-        std = values.count < 2 ? 0 : (values.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(values.count - 1)).squareRoot()
+extension MeanStd {
+    /// The statistics of `values`, or n 0 (mean 0) when there are none.
+    static func of(_ values: [Double]) -> MeanStd {
+        values.isEmpty ? MeanStd(mean: 0, std: nil, n: 0) : MeanStd(values)
     }
-
-    /// `97.3 ± 1.2` (one decimal), or the single value.
-    var text: String { n < 2 ? String(format: "%.1f", mean) : String(format: "%.1f ± %.1f", mean, std) }
 }
 
 /// What one trained model (one arm, one seed) measured.
@@ -59,8 +46,8 @@ struct ArmResults: Codable, Equatable {
     var recurrences: [Int] { Array(Set(seeds.flatMap { $0.sweep.map(\.r) })).sorted() }
 
     /// Accuracy of `type` at recurrence `r` over the seeds.
-    func accuracy(_ type: String, r: Int) -> SeedStatistics {
-        SeedStatistics(seeds.compactMap { $0.accuracy(type, r: r) })
+    func accuracy(_ type: String, r: Int) -> MeanStd {
+        MeanStd.of(seeds.compactMap { $0.accuracy(type, r: r) })
     }
 
     /// The recurrence whose mean accuracy over the seeds is highest for `type` (the smallest on ties).
@@ -69,13 +56,11 @@ struct ArmResults: Codable, Equatable {
         return means.max { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 > $1.0) }?.0
     }
 
-    /// Each seed's best accuracy over the sweep for `type`.
-    func bestPerSeed(_ type: String) -> SeedStatistics { SeedStatistics(seeds.compactMap { $0.best(type)?.accuracy }) }
 
-    func halting(_ type: String) -> (accuracy: SeedStatistics, iterations: SeedStatistics)? {
+    func halting(_ type: String) -> (accuracy: MeanStd, iterations: MeanStd)? {
         let outcomes = seeds.compactMap { $0.halting?[type] }
         guard !outcomes.isEmpty else { return nil }
-        return (SeedStatistics(outcomes.map(\.accuracy)), SeedStatistics(outcomes.map(\.meanIterations)))
+        return (MeanStd.of(outcomes.map(\.accuracy)), MeanStd.of(outcomes.map(\.meanIterations)))
     }
 }
 

@@ -76,8 +76,9 @@ struct StudyRunner {
         if !FileManager.default.fileExists(atPath: final.path) {
             let resuming = FileManager.default.fileExists(atPath: train.appendingPathComponent("checkpoints/latest").path)
             print("\(label) training\(resuming ? " (resuming)" : ""): \(arm.label)")
-            summary = try TrainCommand.train(settings, runFolder: train, resuming: resuming, plain: plain)
-            guard FileManager.default.fileExists(atPath: final.path) else {
+            let training = try TrainCommand.train(settings, runFolder: train, resuming: resuming, plain: plain)
+            summary = training.summary
+            if case .interrupted = training.outcome {
                 print(summary)
                 return nil
             }

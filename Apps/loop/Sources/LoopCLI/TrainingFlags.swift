@@ -42,7 +42,7 @@ struct TrainingFlags: ParsableArguments {
     @Option(help: "Last curriculum stage (default \(CurriculumConfig().lastHop)).") var lastHop: Int?
     @Option(help: "Stage k ends when k-hop test accuracy exceeds this (default \(S.defaults.threshold)).") var threshold: Double?
     @Option(help: "No stage change before this many epochs (default \(S.defaults.forceGrokEpochs)).") var forceGrokEpochs: Int?
-    @Option(help: "Per-stage learning rate decay gamma.") var lrDecay: Double?
+    @Option(help: "Per-stage learning rate decay gamma: stage k's rate is lr · gamma^(k − 2).") var lrDecay: Double?
     @Option(help: "Floor of the decayed rate (default \(S.defaults.minLr)).") var minLr: Double?
 
     @Option(help: "Evaluate every N epochs (default \(S.defaults.evalEveryEpochs)).") var evalEveryEpochs: Int?

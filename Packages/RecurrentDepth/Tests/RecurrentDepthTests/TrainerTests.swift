@@ -229,6 +229,29 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(saved.tokenEmbedding.scalars.allSatisfy(\.isFinite))
     }
 
+    /// The per-stage rate is `base · γ^(k − 2)` from the reference's first hop, 2, whatever stage
+    /// the run starts at: a curriculum that starts at 3 hops trains stage 3 at `base · γ`, not `base`.
+    func testPerStageLearningRateCountsFromTheReferencesFirstHop() throws {
+        let curriculum = CurriculumConfig(firstHop: 3, lastHop: 4, learningRateDecay: 0.5, minimumLearningRate: 1e-6)
+        XCTAssertEqual(curriculum.learningRate(base: 1e-4, stage: 3), 0.5e-4)
+        XCTAssertEqual(curriculum.learningRate(base: 1e-4, stage: 4), 0.25e-4)
+        XCTAssertEqual(CurriculumConfig(learningRateDecay: 0.5).learningRate(base: 1e-4, stage: 2), 1e-4)
+        // The trainer's rate in a run that starts at stage 3: warmup towards 1e-4 · 0.5.
+        let data = try dataset(hops: 2...3, train: 20, test: 5)
+        var config = TrainingConfig.extrapolation
+        config.padding = .fixed(6)
+        config.batchSize = 16
+        config.curriculum = CurriculumConfig(firstHop: 3, lastHop: 3, learningRateDecay: 0.5)
+        config.maxSteps = 4
+        let trainer = try Trainer(model: try model(vocab: data.vocabulary.count), dataset: data, config: config,
+                                  schedule: FixedRecurrence(1), runFolder: temporaryFolder())
+        var rates: [Double] = []
+        trainer.onProgress = { rates.append($0.learningRate) }
+        _ = try trainer.run()
+        XCTAssertEqual(rates.count, 4)
+        for (i, rate) in rates.enumerated() { XCTAssertEqual(rate, 0.5e-4 * Double(i) / 2000, accuracy: 1e-16, "step \(i)") }
+    }
+
     func testBadTrainingSetupsAreClearErrors() throws {
         let data = try dataset()
         func attempt(_ edit: (inout TrainingConfig) -> Void, vocab: Int? = nil, positions: Int = 8) -> String {

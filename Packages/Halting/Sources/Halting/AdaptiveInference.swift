@@ -150,3 +150,11 @@ public struct AdaptiveEvaluator: Evaluator {
 
     public var name: String { "adaptive(\(inference.policy.summary), max_iters \(inference.maxIterations))" }
 }
+
+/// How the reference evaluates a run during training, chosen by its schedule: at the training r
+/// for a fixed schedule; with the length-aware entropy+KL rule at the schedule's maximum for any
+/// other (`AdaptiveEvaluator.dynamicRecurrenceTraining`). `loop train`'s default.
+public func referenceTrainingEvaluator(for schedule: any RecurrenceSchedule) throws -> any Evaluator {
+    if let fixed = schedule as? FixedRecurrence { return FixedRecurrenceEvaluator(recurrence: fixed.r) }
+    return try AdaptiveEvaluator.dynamicRecurrenceTraining(maxIterations: schedule.maximum)
+}

@@ -87,6 +87,18 @@ final class AdaptiveInferenceTests: XCTestCase {
     }
 }
 
+/// The reference's evaluation during training: at the training r for a fixed schedule, its
+/// length-aware halting rule at the schedule's maximum otherwise.
+final class ReferenceTrainingEvaluatorTests: XCTestCase {
+    func testTheReferencesChoice() throws {
+        let fixed = try XCTUnwrap(try referenceTrainingEvaluator(for: FixedRecurrence(3)) as? FixedRecurrenceEvaluator)
+        XCTAssertEqual(fixed.recurrence, 3)
+        let dynamic = try XCTUnwrap(try referenceTrainingEvaluator(for: DynamicRecurrence(mean: 2, minimum: 1, maximum: 3)) as? AdaptiveEvaluator)
+        XCTAssertEqual(dynamic.inference.maxIterations, 3)
+        XCTAssertTrue(dynamic.inference.policy is LengthAwareEntropyKLHalting)
+    }
+}
+
 /// A policy defined outside the package (as a third party would), which never stops anyone.
 struct NeverHalting: HaltingPolicy {
     var name: String { "never" }

@@ -91,6 +91,8 @@ final class TrainerTests: XCTestCase {
         config.seed = 9
         config.logEverySteps = 3
         let schedule = DynamicRecurrence(mean: 2, minimum: 1, maximum: 4)
+        // A dynamic schedule has no default evaluator here (the reference's is Halting's).
+        let evaluator = FixedRecurrenceEvaluator(recurrence: 4)
         func losses(_ trainer: Trainer) -> () -> [Float] {
             var seen: [Float] = []
             trainer.onProgress = { seen.append($0.loss) }
@@ -98,19 +100,19 @@ final class TrainerTests: XCTestCase {
         }
         config.maxSteps = 30
         let whole = try Trainer(model: try model(vocab: data.vocabulary.count, dropout: 0.1), dataset: data, config: config,
-                                schedule: schedule, runFolder: temporaryFolder())
+                                schedule: schedule, evaluator: evaluator, runFolder: temporaryFolder())
         let wholeLosses = losses(whole)
         XCTAssertEqual(try whole.run(), .limitReached("max steps (30)"))
 
         let run = temporaryFolder()
         config.maxSteps = 13
         let first = try Trainer(model: try model(vocab: data.vocabulary.count, dropout: 0.1), dataset: data, config: config,
-                                schedule: schedule, runFolder: run)
+                                schedule: schedule, evaluator: evaluator, runFolder: run)
         let firstLosses = losses(first)
         _ = try first.run()
         config.maxSteps = 30
         let resumed = try Trainer(resumingFrom: run.appendingPathComponent("checkpoints/latest"), dataset: data, config: config,
-                                  schedule: schedule, runFolder: run)
+                                  schedule: schedule, evaluator: evaluator, runFolder: run)
         XCTAssertEqual(resumed.state.step, 13)
         let resumedLosses = losses(resumed)
         _ = try resumed.run()
@@ -250,6 +252,20 @@ final class TrainerTests: XCTestCase {
         _ = try trainer.run()
         XCTAssertEqual(rates.count, 4)
         for (i, rate) in rates.enumerated() { XCTAssertEqual(rate, 0.5e-4 * Double(i) / 2000, accuracy: 1e-16, "step \(i)") }
+    }
+
+    /// A fixed schedule is evaluated at its r by default; any other needs an evaluator, named in the error.
+    func testTheDefaultEvaluatorIsTheReferencesOrAnError() throws {
+        let data = try dataset()
+        var config = TrainingConfig()
+        config.padding = .fixed(6)
+        let fixed = try Trainer(model: try model(vocab: data.vocabulary.count), dataset: data, config: config,
+                                schedule: FixedRecurrence(3), runFolder: temporaryFolder())
+        XCTAssertEqual(fixed.evaluator.name, "fixed(3)")
+        XCTAssertThrowsError(try Trainer(model: try model(vocab: data.vocabulary.count), dataset: data, config: config,
+                                         schedule: DynamicRecurrence(), runFolder: temporaryFolder())) { error in
+            XCTAssertTrue("\(error)".contains("needs an evaluator") && "\(error)".contains("referenceTrainingEvaluator"), "\(error)")
+        }
     }
 
     func testBadTrainingSetupsAreClearErrors() throws {

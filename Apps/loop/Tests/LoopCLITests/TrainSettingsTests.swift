@@ -82,7 +82,8 @@ final class TrainSettingsTests: XCTestCase {
 
     /// `loop train --task T` trains the library's preset for T (`TaskPreset`): its training
     /// settings, its model's dropout and c_scale, its schedule and the reference's evaluator for
-    /// that schedule. run.json names the task and leaves the preset's settings to it.
+    /// that schedule — for systematicity a fixed r, evaluated at that r. run.json names the task
+    /// and leaves the preset's settings to it.
     func testEachTaskTrainsTheLibrarysPreset() throws {
         let (status, message) = LoopCLI.run(["data", "systematicity", "--entities", "30", "--relations", "8", "--out-degree", "4",
                                              "--phi", "2", "--test-size", "10", "--small-per-type", "2", "--out", path("sys")])
@@ -118,6 +119,10 @@ final class TrainSettingsTests: XCTestCase {
             let eval = try XCTUnwrap(try lines.map { try JSONDecoder().decode(MetricsRecord.self, from: Data($0)) }.first { $0.kind == "eval" })
             XCTAssertEqual(eval.evaluator, try referenceTrainingEvaluator(for: schedule).name, preset.name)
         }
+        // Systematicity: a fixed r (4 unless set), evaluated at that r.
+        XCTAssertEqual(try Checkpoint.decodeJSON(ModelConfig.self, from: root.appendingPathComponent("run-systematicity/checkpoints/final/config.json")).recurrence, 4)
+        let lines = try Data(contentsOf: root.appendingPathComponent("run-systematicity/metrics.jsonl")).split(separator: UInt8(ascii: "\n"))
+        XCTAssertEqual(try lines.map { try JSONDecoder().decode(MetricsRecord.self, from: Data($0)) }.first { $0.kind == "eval" }?.evaluator, "fixed(4)")
     }
 
     /// Flags override the config file, which overrides the defaults; an unknown key names the file.
@@ -151,7 +156,7 @@ final class TrainSettingsTests: XCTestCase {
                      "AdamW weight decay (default \(e.weightDecay) extrapolation, \(s.weightDecay) systematicity)",
                      "Label smoothing (default \(e.labelSmoothing) extrapolation, \(s.labelSmoothing) systematicity)",
                      "Use the hop curriculum (default on extrapolation, off systematicity)",
-                     "(default dynamic extrapolation, dynamic systematicity; see `loop list`)",
+                     "(default dynamic extrapolation, fixed systematicity; see `loop list`)",
                      "Embedding dropout (default 0.0 extrapolation, 0.1 systematicity)"] {
             XCTAssertTrue(text.contains(line), "the help lacks: \(line)\n\(help)")
         }

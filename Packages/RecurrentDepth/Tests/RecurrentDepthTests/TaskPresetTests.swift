@@ -3,15 +3,17 @@ import RecurrentDepth
 
 /// The reference's run per task, declared once in `TaskPreset`.
 final class TaskPresetTests: XCTestCase {
-    /// Systematicity trains with dropout 0.1 everywhere and `c_scale` 1; extrapolation with no
-    /// embedding dropout and `c_scale` 0; both with the dynamic schedule.
+    /// Systematicity trains at a fixed recurrence (r 4 unless the user sets it) with dropout 0.1
+    /// everywhere and `c_scale` 1; extrapolation with the dynamic schedule, no embedding dropout
+    /// and `c_scale` 0.
     func testEachTaskHasTheReferencesRun() throws {
         let systematicity = TaskPreset.systematicity
         XCTAssertEqual(systematicity.training, .systematicity)
-        XCTAssertTrue(try systematicity.makeSchedule() is DynamicRecurrence)
+        let fixed = try XCTUnwrap(try systematicity.makeSchedule() as? FixedRecurrence)
+        XCTAssertEqual(fixed.r, 4)
         let s = try systematicity.modelConfig(vocabSize: 50)
         XCTAssertEqual([s.embeddingDropout, s.attentionDropout, s.residualDropout, s.cScale], [0.1, 0.1, 0.1, 1])
-        XCTAssertEqual(s.recurrence, 8)
+        XCTAssertEqual(s.recurrence, 4)
 
         let extrapolation = TaskPreset.extrapolation
         XCTAssertEqual(extrapolation.training, .extrapolation)

@@ -34,9 +34,10 @@ public struct TaskPreset: Equatable, Sendable {
                                                  attentionDropout: 0.1, residualDropout: 0.1, cScale: 0, schedule: "dynamic")
 
     /// Systematicity: `TrainingConfig.systematicity` (padding to the longest, label smoothing, no
-    /// curriculum), GPT-2's dropout of 0.1 everywhere, `c_scale` 1, and dynamic recurrence.
+    /// curriculum), GPT-2's dropout of 0.1 everywhere, `c_scale` 1, and a fixed recurrence, which
+    /// the user sets (`fixed:r=N`; the schedule's default r is 4).
     public static let systematicity = TaskPreset(name: "systematicity", training: .systematicity, embeddingDropout: 0.1,
-                                                 attentionDropout: 0.1, residualDropout: 0.1, cScale: 1, schedule: "dynamic")
+                                                 attentionDropout: 0.1, residualDropout: 0.1, cScale: 1, schedule: "fixed")
 
     public static let all = [extrapolation, systematicity]
 

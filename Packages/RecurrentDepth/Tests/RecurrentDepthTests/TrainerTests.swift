@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 import KnowledgeGraph
 import TensorKit
-import RecurrentDepth
+@testable import RecurrentDepth
 import FixtureSupport
 
 /// Answers every example correctly (it looks the input up in the dataset), so the curriculum's
@@ -25,6 +25,21 @@ struct OracleEvaluator: Evaluator {
         return BatchAnswers(answers: out, iterations: Array(repeating: 1, count: b))
     }
     var name: String { "oracle" }
+}
+
+/// Records, per example (its input tokens), the position its answer is read at and the token there.
+final class PositionRecorder: Evaluator {
+    var read: [[Int32]: (position: Int, token: Int32)] = [:]
+    func answer(_ input: ModelInput, model: RecurrentGPT2) throws -> BatchAnswers {
+        let t = input.length
+        for i in 0..<input.batchSize {
+            let row = Array(input.ids.ids[(i * t)..<((i + 1) * t)])
+            let length = Int(input.mask.scalars[(i * t)..<((i + 1) * t)].reduce(0, +))
+            read[Array(row.prefix(length))] = (input.positions[i], row[input.positions[i]])
+        }
+        return BatchAnswers(answers: Array(repeating: -1, count: input.batchSize), iterations: Array(repeating: 1, count: input.batchSize))
+    }
+    var name: String { "positions" }
 }
 
 final class TrainerTests: XCTestCase {
@@ -252,6 +267,46 @@ final class TrainerTests: XCTestCase {
         _ = try trainer.run()
         XCTAssertEqual(rates.count, 4)
         for (i, rate) in rates.enumerated() { XCTAssertEqual(rate, 0.5e-4 * Double(i) / 2000, accuracy: 1e-16, "step \(i)") }
+    }
+
+    /// With `last_token` and padding to the longest (the systematicity task's settings), training
+    /// reads a short example (an atomic fact, 2 tokens) in a batch with a 2-hop fact (3 tokens) at
+    /// the batch's last position, a padding position; the trainer's evaluation, which batches each
+    /// test type apart, reads the same example at that same position.
+    func testEvaluationReadsAShortExampleWhereTrainingDoes() throws {
+        let folder = temporaryFolder().appendingPathComponent("data")
+        _ = try SystematicityGenerator(parameters: .init(entities: 30, relations: 8, outDegree: 4, phi: 2, testSizePerType: 20,
+                                                         smallTestPerType: 2, seed: 4)).write(to: folder)
+        let data = try Dataset.load(from: folder)
+        var config = TaskPreset.systematicity.training
+        config.batchSize = 16
+        XCTAssertEqual(config.padding, .longest)
+        XCTAssertEqual(config.predictionPosition, .lastToken)
+        // Training: the trainer's batcher, in a shuffled epoch; every mixed batch's short examples.
+        let (train, batcher) = try Trainer.trainingSet(try data.split("train"), stage: nil, config: config)
+        var generator = SeededGenerator(seed: 1)
+        var trained: [[Int32]: (position: Int, token: Int32)] = [:]
+        for batch in batcher.batches(shuffledWith: &generator) where Set(batch.inputLengths).count > 1 {
+            let input = ModelInput(batch, predictionPosition: config.predictionPosition)
+            for row in 0..<batch.size where Int(batch.inputLengths[row]) < batch.length {
+                let ids = train.examples[batch.exampleIndices[row]].inputIDs
+                trained[ids] = (input.positions[row], batch.inputIDs[row * batch.length + input.positions[row]])
+            }
+        }
+        // Evaluation: the trainer's, by type.
+        let recorder = PositionRecorder()
+        let trainer = try Trainer(model: try model(vocab: data.vocabulary.count), dataset: data, config: config,
+                                  schedule: FixedRecurrence(1), evaluator: recorder, runFolder: temporaryFolder())
+        _ = try trainer.evaluate()
+        var compared = 0
+        for (ids, training) in trained {
+            guard let evaluated = recorder.read[ids] else { continue }
+            XCTAssertEqual(evaluated.position, training.position, "\(ids): evaluated at \(evaluated.position), trained at \(training.position)")
+            XCTAssertEqual(evaluated.token, 0, "\(ids): read at a padding position, as in training")
+            XCTAssertEqual(training.position, 2)
+            compared += 1
+        }
+        XCTAssertGreaterThan(compared, 10, "atomic facts both trained in mixed batches and evaluated")
     }
 
     /// A fixed schedule is evaluated at its r by default; any other needs an evaluator, named in the error.

@@ -309,6 +309,43 @@ final class TrainerTests: XCTestCase {
         XCTAssertGreaterThan(compared, 10, "atomic facts both trained in mixed batches and evaluated")
     }
 
+    /// Evaluation records carry the evaluator's caveat and whether the model ran with input
+    /// injection, and the mark printed with them says both.
+    func testEvaluationRecordsCarryTheCaveatAndInjection() throws {
+        struct Marked: Evaluator {
+            let inner = FixedRecurrenceEvaluator(recurrence: 2)
+            func answer(_ input: ModelInput, model: RecurrentGPT2) throws -> BatchAnswers { try inner.answer(input, model: model) }
+            var name: String { "marked" }
+            var caveat: String? { "a halting rule, not a fixed r" }
+        }
+        let data = try dataset()
+        var config = TrainingConfig()
+        config.padding = .fixed(6)
+        config.batchSize = 32
+        config.maxEpochs = 1
+        config.logEverySteps = 1
+        func run(injection: Bool, evaluator: Evaluator) throws -> [MetricsRecord] {
+            var generator = RandomGenerator(seed: 3)
+            let model = try RecurrentGPT2(config: ModelConfig(vocabSize: data.vocabulary.count, embeddingSize: 16, layers: 1, heads: 2,
+                                                              positions: 8, inputInjection: injection, recurrence: 2), generator: &generator)
+            let folder = temporaryFolder()
+            let trainer = try Trainer(model: model, dataset: data, config: config, schedule: FixedRecurrence(2), evaluator: evaluator, runFolder: folder)
+            XCTAssertEqual(trainer.evaluationMark, MetricsRecord.mark(caveat: evaluator.caveat, injection: injection))
+            _ = try trainer.run()
+            return try metrics(folder)
+        }
+        let marked = try run(injection: true, evaluator: Marked())
+        let eval = try XCTUnwrap(marked.first { $0.kind == "eval" })
+        XCTAssertEqual(eval.caveat, "a halting rule, not a fixed r")
+        XCTAssertEqual(eval.injection, true)
+        XCTAssertEqual(eval.mark, "a halting rule, not a fixed r; input injection on, which the reference's evaluation skipped")
+        for record in marked where record.kind == "train" { XCTAssertNil(record.caveat); XCTAssertNil(record.injection) }
+        let plain = try XCTUnwrap(try run(injection: false, evaluator: FixedRecurrenceEvaluator(recurrence: 2)).first { $0.kind == "eval" })
+        XCTAssertNil(plain.caveat)
+        XCTAssertEqual(plain.injection, false)
+        XCTAssertNil(plain.mark)
+    }
+
     /// A fixed schedule is evaluated at its r by default; any other needs an evaluator, named in the error.
     func testTheDefaultEvaluatorIsTheReferencesOrAnError() throws {
         let data = try dataset()

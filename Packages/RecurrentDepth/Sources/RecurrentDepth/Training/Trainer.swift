@@ -233,7 +233,8 @@ public final class Trainer {
         }
         state.latestAccuracy = accuracy
         try append(MetricsRecord(kind: "eval", step: state.step, epoch: state.epoch, stage: state.stage, loss: nil, lr: lr, r: nil,
-                                 accuracy: accuracy, count: count, iterations: iterations, evaluator: evaluator.name, elapsed: elapsed))
+                                 accuracy: accuracy, count: count, iterations: iterations, evaluator: evaluator.name,
+                                 caveat: evaluator.caveat, injection: model.config.inputInjection, elapsed: elapsed))
         guard let stage = state.stage, let curriculum = config.curriculum else { return false }
         let key = curriculum.testType(stage: stage)
         guard let passed = accuracy[key], passed > curriculum.threshold, state.epoch >= curriculum.forceGrokEpochs else { return false }
@@ -255,6 +256,9 @@ public final class Trainer {
         try evaluateByType(model, split: currentTest, evaluator: evaluator, batchSize: config.evaluationBatchSize,
                            padding: config.padding, truncate: config.truncate, predictionPosition: config.predictionPosition)
     }
+
+    /// The mark printed with this run's evaluation numbers (`MetricsRecord.mark`); nil when there is none.
+    public var evaluationMark: String? { MetricsRecord.mark(caveat: evaluator.caveat, injection: model.config.inputInjection) }
 
     /// The training examples of a stage: every example of at most `stage` hops, counted from the
     /// tokens (the reference's own train.json mislabels its types).

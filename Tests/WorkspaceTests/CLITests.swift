@@ -231,6 +231,15 @@ final class CLITests: XCTestCase {
             loop(["reproduce", study, "--preset", "smoke", "--seeds", "1", "--out", path(study), "--plain"])
             XCTAssertTrue(FileManager.default.fileExists(atPath: path("\(study)/report.md")), study)
         }
+        // Systematicity looks for the grokking stages and aims the bridge lens at their checkpoints.
+        for file in ["grokking.json", "grokking-curves.svg", "bridge-lens.json", "bridge-lens-probability.svg"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: path("systematicity/looped/seed-1/probes/\(file)")), file)
+        }
+        let lens = try json("systematicity/looped/seed-1/probes/bridge-lens.json")
+        XCTAssertEqual((lens["model_order"] as? [String])?.last, "final")
+        XCTAssertEqual(lens["split_order"] as? [String], ["test_inferred_iid", "test_inferred_ood"])
+        let report = try String(contentsOf: root.appendingPathComponent("systematicity/report.md"), encoding: .utf8)
+        XCTAssertTrue(report.contains("Grokking stages (`grokking:"), report)
         let (status, message) = LoopCLI.run(["reproduce", "grokking", "--out", path("x")])
         XCTAssertNotEqual(status, 0)
         XCTAssertTrue(message.contains("no study 'grokking'; studies: composition, extrapolation, systematicity"), message)

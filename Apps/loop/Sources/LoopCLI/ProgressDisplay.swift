@@ -33,7 +33,8 @@ final class ProgressDisplay {
         guard !quiet, r.kind == "eval", let accuracy = r.accuracy else { return }
         let shown = accuracy.sorted { $0.key < $1.key }.prefix(8).map { "\($0.key) \(String(format: "%.1f", $0.value * 100))" }
         if redraw && drewLine { print("") ; drewLine = false }
-        print("eval step \(r.step) epoch \(r.epoch)" + (r.stage.map { " stage \($0)" } ?? "") + ": " + shown.joined(separator: ", ")
+        print("eval step \(r.step) epoch \(r.epoch)" + (r.stage.map { " stage \($0)" } ?? "") + (r.mark.map { " [\($0)]" } ?? "")
+              + ": " + shown.joined(separator: ", ")
               + (accuracy.count > 8 ? ", …" : ""))
     }
 

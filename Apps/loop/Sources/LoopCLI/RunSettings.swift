@@ -11,8 +11,9 @@ import Halting
 ///
 /// Each setting is declared here once, with its default: the packages' own (`TrainingConfig`,
 /// `CurriculumConfig`, `ModelConfig`) where they have one, so `loop train --help` shows those.
-/// An optional setting is one whose default depends on the task (`TaskDefaults`) or on another
-/// setting; it is left out of `run.json` when not given.
+/// An optional setting is one whose default depends on the task (RecurrentDepth's `TaskPreset`,
+/// the reference's run for each task) or on another setting; it is left out of `run.json` when
+/// not given.
 struct RunSettings: Codable, Equatable {
     /// The packages' defaults the settings start from.
     private enum Defaults {
@@ -26,7 +27,7 @@ struct RunSettings: Codable, Equatable {
 
     var data = ""
     /// `extrapolation` or `systematicity`: picks the reference's defaults for what is not set.
-    var task = TaskDefaults.extrapolation.name
+    var task = TaskPreset.extrapolation.name
     // Model
     var d = Defaults.model.embeddingSize
     var layers = Defaults.model.layers
@@ -37,14 +38,12 @@ struct RunSettings: Codable, Equatable {
     var injection = Defaults.model.inputInjection
     var cScale: Float?
     var embdDropout: Float?
-    /// The reference trains with GPT-2's dropout on attention and residual branches (a stored
-    /// config without dropout rates reads as dropout-free, hence not ModelConfig's default).
-    var attnDropout: Float = 0.1
-    var residDropout: Float = 0.1
+    var attnDropout: Float?
+    var residDropout: Float?
     // Recurrence
-    var schedule = "dynamic"
-    /// Halting policy used by evaluation during training; default: fixed r for fixed schedules,
-    /// the reference's length-aware entropy+KL rule at the schedule's maximum for others.
+    var schedule: String?
+    /// Halting policy used by evaluation during training; default: the reference's for the
+    /// schedule (Halting's `referenceTrainingEvaluator(for:)`).
     var evalHalting: String?
     var gradientSteps: Int?
     // Optimization
@@ -82,9 +81,10 @@ struct RunSettings: Codable, Equatable {
     var seed = Defaults.training.seed
     var backend = "cpu"
 
-    /// The reference's settings for the task (systematicity's for any task but extrapolation;
-    /// `trainingConfig()` rejects an unknown one).
-    var taskDefaults: TaskDefaults { task == TaskDefaults.extrapolation.name ? .extrapolation : .systematicity }
+    /// The reference's run for the task; an unknown task is an error naming the valid ones.
+    func preset() throws -> TaskPreset {
+        do { return try TaskPreset.named(task) } catch { throw CLIError("--task \(task): expected \(TaskPreset.all.map(\.name).joined(separator: " or "))") }
+    }
 
     /// The settings in `file` laid over the defaults; an unknown key is an error naming the valid ones.
     static func load(_ path: String) throws -> RunSettings {
@@ -164,30 +164,36 @@ struct RunSettings: Codable, Equatable {
 
     // MARK: - Resolving into the packages' types
 
+    /// The task's model (`TaskPreset.modelConfig`) with the settings given laid over it.
     func modelConfig(vocabularySize: Int) throws -> ModelConfig {
         guard let positional = PositionalEmbedding(rawValue: pos) else {
             throw CLIError("--pos \(pos): expected one of \(PositionalEmbedding.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let config = ModelConfig(vocabSize: vocabularySize, embeddingSize: d, layers: layers, heads: heads,
-                                 positions: positions ?? max(resolvedMaxLen, Defaults.model.positions), positionalEmbedding: positional,
-                                 inputInjection: injection, recurrence: try scheduleInstance().maximum,
-                                 embeddingDropout: embdDropout ?? taskDefaults.embeddingDropout,
-                                 attentionDropout: attnDropout, residualDropout: residDropout,
-                                 cScale: cScale ?? taskDefaults.cScale)
+        let preset = try preset()
+        var config = try preset.modelConfig(vocabSize: vocabularySize)
+        config.embeddingSize = d
+        config.layers = layers
+        config.heads = heads
+        config.positions = try positions ?? max(resolvedMaxLen(), Defaults.model.positions)
+        config.positionalEmbedding = positional
+        config.inputInjection = injection
+        config.recurrence = try scheduleInstance().maximum
+        if let v = embdDropout { config.embeddingDropout = v }
+        if let v = attnDropout { config.attentionDropout = v }
+        if let v = residDropout { config.residualDropout = v }
+        if let v = cScale { config.cScale = v }
         let problems = config.problems
         if !problems.isEmpty { throw CLIError("model settings: " + problems.joined(separator: "; ")) }
         return config
     }
 
-    var resolvedMaxLen: Int { maxLen ?? taskDefaults.maxLen }
+    func resolvedMaxLen() throws -> Int { try maxLen ?? preset().maxLen }
 
-    func scheduleInstance() throws -> any RecurrenceSchedule { try activeRegistry.schedules.make(schedule) }
+    func scheduleInstance() throws -> any RecurrenceSchedule { try activeRegistry.schedules.make(schedule ?? preset().schedule) }
 
     func trainingConfig() throws -> TrainingConfig {
-        guard TaskDefaults.all.contains(where: { $0.name == task }) else {
-            throw CLIError("--task \(task): expected \(TaskDefaults.all.map(\.name).joined(separator: " or "))")
-        }
-        var c = taskDefaults.training
+        let preset = try preset()
+        var c = preset.training
         c.learningRate = lr
         if let v = weightDecay { c.weightDecay = v }
         c.warmupSteps = warmup
@@ -199,11 +205,12 @@ struct RunSettings: Codable, Equatable {
             throw CLIError("--pred-pos \(predPos): expected last_token or inp_len")
         }
         c.predictionPosition = position
-        c.padding = resolvedMaxLen > 0 ? .fixed(resolvedMaxLen) : .longest
+        let maxLength = try resolvedMaxLen()
+        c.padding = maxLength > 0 ? .fixed(maxLength) : .longest
         c.truncate = truncate
         c.gradientSteps = gradientSteps
         c.positionShift = positionShift
-        if curriculum ?? taskDefaults.usesCurriculum {
+        if curriculum ?? preset.usesCurriculum {
             c.curriculum = CurriculumConfig(firstHop: firstHop, lastHop: lastHop ?? Defaults.curriculum.lastHop, threshold: threshold,
                                             forceGrokEpochs: forceGrokEpochs, learningRateDecay: lrDecay, minimumLearningRate: minLr)
         } else {
@@ -227,23 +234,12 @@ struct RunSettings: Codable, Equatable {
     /// How training evaluates: the named halting policy, or the reference's choice for the schedule.
     func evaluator(schedule: any RecurrenceSchedule) throws -> any Evaluator {
         if let evalHalting { return try AdaptiveEvaluator(policy: try activeRegistry.halting.make(evalHalting)) }
-        if schedule is FixedRecurrence { return FixedRecurrenceEvaluator(recurrence: schedule.maximum) }
-        return try AdaptiveEvaluator.dynamicRecurrenceTraining(maxIterations: schedule.maximum)
+        return try referenceTrainingEvaluator(for: schedule)
     }
 }
 
-/// The reference's settings where its two tasks differ: the training preset (weight decay, label
-/// smoothing, padding, curriculum) and two model settings. A setting left unset takes its task's.
-struct TaskDefaults {
-    var name: String
-    var training: TrainingConfig
-    var embeddingDropout: Float
-    var cScale: Float
-
-    static let extrapolation = TaskDefaults(name: "extrapolation", training: .extrapolation, embeddingDropout: 0, cScale: 0)
-    static let systematicity = TaskDefaults(name: "systematicity", training: .systematicity, embeddingDropout: 0.1, cScale: 1)
-    static let all = [extrapolation, systematicity]
-
+/// The task presets as `loop train` shows them.
+extension TaskPreset {
     /// The padding length; 0 pads to the longest sequence of each batch.
     var maxLen: Int {
         if case let .fixed(n) = training.padding { return n }
@@ -253,7 +249,7 @@ struct TaskDefaults {
     var usesCurriculum: Bool { training.curriculum != nil }
 
     /// `default A extrapolation, B systematicity` for the help of a setting whose default is the task's.
-    static func help<T>(_ value: (TaskDefaults) -> T) -> String {
+    static func help<T>(_ value: (TaskPreset) -> T) -> String {
         "default " + all.map { "\(value($0)) \($0.name)" }.joined(separator: ", ")
     }
 }

@@ -83,7 +83,7 @@ struct TrainCommand: ParsableCommand {
             trainer.onRecord = { display.record($0) }
             if !quiet {
                 print("training \(trainer.model.parameterCount) parameters, schedule \(schedule.name), evaluation \(trainer.evaluator.name)"
-                      + (resuming ? ", resuming at step \(trainer.state.step)" : ""))
+                      + (trainer.evaluationMark.map { " [\($0)]" } ?? "") + (resuming ? ", resuming at step \(trainer.state.step)" : ""))
             }
             Interruption.installSignalHandlers()
             let outcome = try cliErrors { try trainer.run() }
@@ -97,7 +97,8 @@ struct TrainCommand: ParsableCommand {
             case .interrupted: how = "interrupted; continue with: loop train --resume \(runFolder.path)"
             }
             return (outcome, "\(how) — step \(trainer.state.step), epoch \(trainer.state.epoch)"
-                + (trainer.state.stage.map { ", stage \($0)" } ?? "") + (accuracy.isEmpty ? "" : "; accuracy: \(accuracy)")
+                + (trainer.state.stage.map { ", stage \($0)" } ?? "")
+                + (accuracy.isEmpty ? "" : "; accuracy" + (trainer.evaluationMark.map { " [\($0)]" } ?? "") + ": \(accuracy)")
                 + "\ncheckpoints in \(runFolder.appendingPathComponent("checkpoints").path)")
         }
     }

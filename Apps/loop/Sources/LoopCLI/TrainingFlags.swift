@@ -3,12 +3,12 @@ import RecurrentDepth
 
 /// `loop train`'s flag for every setting of `RunSettings`, under the same name (`--attn-dropout`
 /// sets `attn_dropout`). Each is optional, so that only the flags given override the config file
-/// or the resumed run; the help shows the default from `RunSettings.defaults` and `TaskDefaults`.
+/// or the resumed run; the help shows the default from `RunSettings.defaults` and `TaskPreset`.
 struct TrainingFlags: ParsableArguments {
     typealias S = RunSettings
 
     @Option(help: "Dataset folder.") var data: String?
-    @Option(help: "The reference's settings to start from: \(TaskDefaults.all.map(\.name).joined(separator: " or ")) (default \(S.defaults.task)).")
+    @Option(help: "The reference's settings to start from: \(TaskPreset.all.map(\.name).joined(separator: " or ")) (default \(S.defaults.task)).")
     var task: String?
 
     @Option(help: "Model width n_embd (default \(S.defaults.d)).") var d: Int?
@@ -17,33 +17,33 @@ struct TrainingFlags: ParsableArguments {
     @Option(help: "n_positions (default: max(max_len, \(ModelConfig(vocabSize: 1).positions))).") var positions: Int?
     @Option(help: "Positions: \(PositionalEmbedding.allCases.map(\.rawValue).joined(separator: ", ")) (default \(S.defaults.pos)).") var pos: String?
     @Flag(inversion: .prefixedNo, help: "Add the embedded input before every step after the first.") var injection: Bool?
-    @Option(help: "Scale of both c_proj weights at init (\(TaskDefaults.help(\.cScale))).") var cScale: Float?
-    @Option(help: "Embedding dropout (\(TaskDefaults.help(\.embeddingDropout))).") var embdDropout: Float?
-    @Option(help: "Dropout on attention probabilities (default \(S.defaults.attnDropout)).") var attnDropout: Float?
-    @Option(help: "Dropout on residual branches (default \(S.defaults.residDropout)).") var residDropout: Float?
+    @Option(help: "Scale of both c_proj weights at init (\(TaskPreset.help(\.cScale))).") var cScale: Float?
+    @Option(help: "Embedding dropout (\(TaskPreset.help(\.embeddingDropout))).") var embdDropout: Float?
+    @Option(help: "Dropout on attention probabilities (\(TaskPreset.help(\.attentionDropout))).") var attnDropout: Float?
+    @Option(help: "Dropout on residual branches (\(TaskPreset.help(\.residualDropout))).") var residDropout: Float?
 
-    @Option(help: "Recurrence schedule: fixed:r=N or dynamic:mean=M,min=A,max=B (default \(S.defaults.schedule); see `loop list`).") var schedule: String?
-    @Option(help: "Halting policy for evaluation during training (default: fixed r, or entropy-kl-length for dynamic schedules).") var evalHalting: String?
+    @Option(help: "Recurrence schedule: fixed:r=N or dynamic:mean=M,min=A,max=B (\(TaskPreset.help(\.schedule)); see `loop list`).") var schedule: String?
+    @Option(help: "Halting policy for evaluation during training (default: the training r for a fixed schedule, the reference's entropy-kl-length rule for others).") var evalHalting: String?
     @Option(help: "Backpropagate through only the last K recurrence steps.") var gradientSteps: Int?
 
     @Option(help: "Peak learning rate (default \(S.defaults.lr)).") var lr: Double?
-    @Option(help: "AdamW weight decay (\(TaskDefaults.help(\.training.weightDecay))).") var weightDecay: Double?
+    @Option(help: "AdamW weight decay (\(TaskPreset.help(\.training.weightDecay))).") var weightDecay: Double?
     @Option(help: "Warmup steps (default \(S.defaults.warmup)).") var warmup: Int?
     @Option(help: "Epochs in the decay horizon (default \(S.defaults.epochs): flat after warmup).") var epochs: Int?
-    @Option(help: "Label smoothing (\(TaskDefaults.help(\.training.labelSmoothing))).") var labelSmoothing: Float?
+    @Option(help: "Label smoothing (\(TaskPreset.help(\.training.labelSmoothing))).") var labelSmoothing: Float?
     @Option(help: "Clip the gradient norm to this.") var clip: Double?
     @Option(help: "Batch size (default \(S.defaults.batchSize)).") var batchSize: Int?
     @Option(help: "Answer position: \(PredictionPosition.allCases.map(\.rawValue).joined(separator: " or ")) (default \(S.defaults.predPos)).") var predPos: String?
-    @Option(help: "Pad to this length; 0 pads to the longest in each batch (\(TaskDefaults.help(\.maxLen))).") var maxLen: Int?
+    @Option(help: "Pad to this length; 0 pads to the longest in each batch (\(TaskPreset.help(\.maxLen))).") var maxLen: Int?
     @Flag(help: "Cut sequences longer than max_len instead of failing.") var truncate = false
     @Option(help: "Move each training example right by a random 0...N leading pad columns, so every position is trained and only relative order is fixed (needs last_token).") var positionShift: Int?
 
-    @Flag(inversion: .prefixedNo, help: "Use the hop curriculum (\(TaskDefaults.help { $0.usesCurriculum ? "on" : "off" })).") var curriculum: Bool?
+    @Flag(inversion: .prefixedNo, help: "Use the hop curriculum (\(TaskPreset.help { $0.usesCurriculum ? "on" : "off" })).") var curriculum: Bool?
     @Option(help: "First curriculum stage (default \(S.defaults.firstHop)).") var firstHop: Int?
     @Option(help: "Last curriculum stage (default \(CurriculumConfig().lastHop)).") var lastHop: Int?
     @Option(help: "Stage k ends when k-hop test accuracy exceeds this (default \(S.defaults.threshold)).") var threshold: Double?
     @Option(help: "No stage change before this many epochs (default \(S.defaults.forceGrokEpochs)).") var forceGrokEpochs: Int?
-    @Option(help: "Per-stage learning rate decay gamma.") var lrDecay: Double?
+    @Option(help: "Per-stage learning rate decay gamma: stage k's rate is lr · gamma^(k − 2).") var lrDecay: Double?
     @Option(help: "Floor of the decayed rate (default \(S.defaults.minLr)).") var minLr: Double?
 
     @Option(help: "Evaluate every N epochs (default \(S.defaults.evalEveryEpochs)).") var evalEveryEpochs: Int?

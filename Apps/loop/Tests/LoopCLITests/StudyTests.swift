@@ -46,4 +46,93 @@ final class StudyTests: XCTestCase {
         let tie = ArmResults(name: "a", label: "a", seeds: [seed(1, [(10, 0), (60, 0), (60, 0)])])
         XCTAssertEqual(tie.bestRecurrence("2hop_test"), 2)
     }
+
+    /// One seed whose sweep gives each type the accuracies listed for r = 1, 2, ...
+    func seed(_ id: UInt64, curves: [String: [Double]], halting: [String: HaltingOutcome]? = nil) -> SeedRun {
+        let depth = curves.values.map(\.count).max() ?? 0
+        return SeedRun(seed: id, training: "", steps: 0, trainingMinutes: 0,
+                       sweep: (0..<depth).map { i in RecurrenceAccuracy(r: i + 1, accuracy: curves.compactMapValues { i < $0.count ? $0[i] : nil }) },
+                       halting: halting)
+    }
+
+    /// Trained on ≤ 4 hops: the looped model reaches 5 and 6 hops by looping more; the fixed-r model does not.
+    func extrapolation(looped: [String: [Double]], fixed: [String: [Double]], halting: [String: HaltingOutcome]) -> StudyResults {
+        let types = ["4hop_test", "5hop_test", "6hop_test"]
+        return StudyResults(study: "extrapolation", preset: "test", seeds: [1, 2],
+                            arms: [ArmResults(name: "looped", label: "looped", seeds: [seed(1, curves: looped, halting: halting),
+                                                                                        seed(2, curves: looped, halting: halting)]),
+                                   ArmResults(name: "fixed-r", label: "fixed r 4", seeds: [seed(1, curves: fixed), seed(2, curves: fixed)])],
+                            types: types)
+    }
+
+    let extrapolatingCurves: [String: [Double]] = [
+        "4hop_test": [2, 10, 40, 95, 96, 96, 95, 94],
+        "5hop_test": [2, 5, 20, 60, 85, 88, 86, 80],
+        "6hop_test": [2, 3, 10, 30, 50, 60, 62, 55],
+    ]
+    let flatCurves: [String: [Double]] = ["4hop_test": [2, 10, 40, 95, 90, 80, 70, 60],
+                                          "5hop_test": [2, 4, 8, 20, 15, 10, 8, 5], "6hop_test": [2, 3, 4, 5, 4, 3, 2, 2]]
+
+    func testExtrapolationGoalsMetWhenLoopingMoreAnswersDeeperChains() {
+        // Halting within 2 points of the best fixed r at ≤ 60% of its iterations for each hop type.
+        let halting = ["4hop_test": HaltingOutcome(accuracy: 95, meanIterations: 2.9),
+                       "5hop_test": HaltingOutcome(accuracy: 87, meanIterations: 3.5),
+                       "6hop_test": HaltingOutcome(accuracy: 61, meanIterations: 4.0)]
+        let goals = Study.extrapolationGoals(extrapolation(looped: extrapolatingCurves, fixed: flatCurves, halting: halting))
+        XCTAssertEqual(goals.map(\.met), [true, true, true, true], "\(goals)")
+        XCTAssertEqual(goals[0].measured, "88.0 ± 0.0% at r 6")
+        XCTAssertEqual(goals[1].measured, "62.0 ± 0.0% at r 7")
+        XCTAssertEqual(goals[2].measured, "looped 88.0%; r = 1: 2.0%; fixed r 4: 20.0%")
+    }
+
+    func testExtrapolationGoalsFailWithoutExtrapolationOrWhenHaltingCostsAccuracyOrIterations() {
+        let late = ["4hop_test": HaltingOutcome(accuracy: 95, meanIterations: 2.9),
+                    "5hop_test": HaltingOutcome(accuracy: 87, meanIterations: 5.0),   // 5 > 0.6 × 6 iterations
+                    "6hop_test": HaltingOutcome(accuracy: 61, meanIterations: 4.0)]
+        let goals = Study.extrapolationGoals(extrapolation(looped: extrapolatingCurves, fixed: flatCurves, halting: late))
+        XCTAssertEqual(goals.map(\.met), [true, true, true, false], "\(goals)")
+        let wrong = ["4hop_test": HaltingOutcome(accuracy: 92, meanIterations: 2),     // 4 points below the best fixed r
+                     "5hop_test": HaltingOutcome(accuracy: 87, meanIterations: 3),
+                     "6hop_test": HaltingOutcome(accuracy: 61, meanIterations: 4)]
+        XCTAssertFalse(Study.extrapolationGoals(extrapolation(looped: extrapolatingCurves, fixed: flatCurves, halting: wrong))[3].met)
+        // A looped model no better than the fixed-r one at k + 1 fails every accuracy goal.
+        let none = Study.extrapolationGoals(extrapolation(looped: flatCurves, fixed: flatCurves, halting: late))
+        XCTAssertEqual(none.prefix(3).map(\.met), [false, false, false], "\(none)")
+    }
+
+    let grokked = [StageReached(stage: "memorization", step: 1_000, checkpoint: "epoch-20"),
+                   StageReached(stage: "iid", step: 5_000, checkpoint: "epoch-100"),
+                   StageReached(stage: "ood", step: 20_000, checkpoint: "epoch-400")]
+
+    func systematicity(looped ood: Double, vanilla: (ood: Double, iid: Double), stages: [StageReached]? = nil) -> StudyResults {
+        var loopedSeed = seed(1, curves: ["test_inferred_ood": [0, 10, 20, ood], "test_inferred_iid": [50, 90, 99, 99]])
+        loopedSeed.stages = stages ?? grokked
+        return StudyResults(study: "systematicity", preset: "test", seeds: [1],
+                     arms: [ArmResults(name: "looped", label: "looped", seeds: [loopedSeed]),
+                            ArmResults(name: "vanilla", label: "vanilla",
+                                       seeds: [seed(1, curves: ["test_inferred_ood": [vanilla.ood, 0], "test_inferred_iid": [vanilla.iid, 0]])])],
+                     types: ["test_inferred_iid", "test_inferred_ood"])
+    }
+
+    func testSystematicityGoalsJudgeTheLoopedModelsOODAndTheVanillaModelAtROne() {
+        XCTAssertEqual(Study.systematicityGoals(systematicity(looped: 70, vanilla: (5, 90))).map(\.met), [true, true, true])
+        XCTAssertEqual(Study.systematicityGoals(systematicity(looped: 70, vanilla: (5, 90)))[0].measured, "70.0% at r 4")
+        XCTAssertEqual(Study.systematicityGoals(systematicity(looped: 50, vanilla: (5, 90))).map(\.met), [false, true, true])
+        // A vanilla model that composes OOD, or that never generalizes in distribution, fails its goal.
+        XCTAssertEqual(Study.systematicityGoals(systematicity(looped: 70, vanilla: (30, 90))).map(\.met), [true, true, false])
+        XCTAssertEqual(Study.systematicityGoals(systematicity(looped: 70, vanilla: (5, 20))).map(\.met), [true, true, false])
+    }
+
+    func testTheThreeStagesMustAllBeReachedInOrderWithCheckpoints() {
+        let goals = Study.systematicityGoals(systematicity(looped: 70, vanilla: (5, 90)))
+        XCTAssertEqual(goals[1].measured, "seed 1: memorization at step 1000, iid at step 5000, ood at step 20000")
+        let missing = Array(grokked.prefix(2))
+        XCTAssertFalse(Study.systematicityGoals(systematicity(looped: 70, vanilla: (5, 90), stages: missing))[1].met)
+        XCTAssertEqual(Study.systematicityGoals(systematicity(looped: 70, vanilla: (5, 90), stages: missing))[1].measured,
+                       "seed 1: memorization at step 1000, iid at step 5000, ood not reached")
+        let outOfOrder = [grokked[0], grokked[2], StageReached(stage: "iid", step: 30_000, checkpoint: "epoch-600")]
+        XCTAssertFalse(Study.systematicityGoals(systematicity(looped: 70, vanilla: (5, 90), stages: outOfOrder))[1].met)
+        let noCheckpoint = [grokked[0], grokked[1], StageReached(stage: "ood", step: 20_000, checkpoint: nil)]
+        XCTAssertFalse(Study.systematicityGoals(systematicity(looped: 70, vanilla: (5, 90), stages: noCheckpoint))[1].met)
+    }
 }

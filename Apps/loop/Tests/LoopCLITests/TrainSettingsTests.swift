@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import LoopCLI
 import RecurrentDepth
+import Halting
 
 /// `loop train`'s settings: every flag sets the setting of its name, the defaults are the
 /// packages' own, and the help shows them.
@@ -79,6 +80,51 @@ final class TrainSettingsTests: XCTestCase {
         XCTAssertEqual(model["n_positions"] as? Int, max(maxLen, defaults.positions))
     }
 
+    /// `loop train --task T` trains the library's preset for T (`TaskPreset`): its training
+    /// settings, its model's dropout and c_scale, its schedule and the reference's evaluator for
+    /// that schedule — for systematicity a fixed r, evaluated at that r. run.json names the task
+    /// and leaves the preset's settings to it.
+    func testEachTaskTrainsTheLibrarysPreset() throws {
+        let (status, message) = LoopCLI.run(["data", "systematicity", "--entities", "30", "--relations", "8", "--out-degree", "4",
+                                             "--phi", "2", "--test-size", "10", "--small-per-type", "2", "--out", path("sys")])
+        XCTAssertEqual(status, 0, message)
+        for (preset, data) in [(TaskPreset.extrapolation, "data"), (TaskPreset.systematicity, "sys")] {
+            let run = "run-\(preset.name)"
+            var arguments = ["train", "--task", preset.name, "--data", path(data), "--out", path(run), "--d", "8", "--heads", "2",
+                             "--max-steps", "1", "--eval-every-steps", "1", "--plain"]
+            if preset.training.curriculum != nil { arguments += ["--last-hop", "3"] }
+            let (status, message) = LoopCLI.run(arguments)
+            XCTAssertEqual(status, 0, message)
+
+            let settings = try json("\(run)/run.json")
+            XCTAssertEqual(settings["task"] as? String, preset.name)
+            for key in ["schedule", "c_scale", "embd_dropout", "attn_dropout", "resid_dropout", "weight_decay", "label_smoothing",
+                        "max_len", "curriculum", "eval_halting"] {
+                XCTAssertNil(settings[key], "\(preset.name): run.json leaves \(key) to the task")
+            }
+            var training = preset.training
+            training.maxSteps = 1
+            training.evaluateEverySteps = 1
+            training.curriculum?.lastHop = 3
+            let final = root.appendingPathComponent("\(run)/checkpoints/final")
+            XCTAssertEqual(try Checkpoint.decodeJSON(TrainingConfig.self, from: final.appendingPathComponent(Trainer.configFile)), training, preset.name)
+            let model = try Checkpoint.decodeJSON(ModelConfig.self, from: final.appendingPathComponent("config.json"))
+            var expected = try preset.modelConfig(vocabSize: model.vocabSize)
+            expected.embeddingSize = 8
+            expected.heads = 2
+            XCTAssertEqual(model, expected, preset.name)
+
+            let schedule = try preset.makeSchedule()
+            let lines = try Data(contentsOf: root.appendingPathComponent("\(run)/metrics.jsonl")).split(separator: UInt8(ascii: "\n"))
+            let eval = try XCTUnwrap(try lines.map { try JSONDecoder().decode(MetricsRecord.self, from: Data($0)) }.first { $0.kind == "eval" })
+            XCTAssertEqual(eval.evaluator, try referenceTrainingEvaluator(for: schedule).name, preset.name)
+        }
+        // Systematicity: a fixed r (4 unless set), evaluated at that r.
+        XCTAssertEqual(try Checkpoint.decodeJSON(ModelConfig.self, from: root.appendingPathComponent("run-systematicity/checkpoints/final/config.json")).recurrence, 4)
+        let lines = try Data(contentsOf: root.appendingPathComponent("run-systematicity/metrics.jsonl")).split(separator: UInt8(ascii: "\n"))
+        XCTAssertEqual(try lines.map { try JSONDecoder().decode(MetricsRecord.self, from: Data($0)) }.first { $0.kind == "eval" }?.evaluator, "fixed(4)")
+    }
+
     /// Flags override the config file, which overrides the defaults; an unknown key names the file.
     func testFlagsOverrideTheConfigFile() throws {
         try Data("lr: 0.002\nwarmup: 5\nd: 8\nheads: 2\nmax_steps: 1\ncurriculum: false\n".utf8).write(to: root.appendingPathComponent("run.yaml"))
@@ -109,7 +155,9 @@ final class TrainSettingsTests: XCTestCase {
                      "Stage k ends when k-hop test accuracy exceeds this (default \(CurriculumConfig().threshold))",
                      "AdamW weight decay (default \(e.weightDecay) extrapolation, \(s.weightDecay) systematicity)",
                      "Label smoothing (default \(e.labelSmoothing) extrapolation, \(s.labelSmoothing) systematicity)",
-                     "Use the hop curriculum (default on extrapolation, off systematicity)"] {
+                     "Use the hop curriculum (default on extrapolation, off systematicity)",
+                     "(default dynamic extrapolation, fixed systematicity; see `loop list`)",
+                     "Embedding dropout (default 0.0 extrapolation, 0.1 systematicity)"] {
             XCTAssertTrue(text.contains(line), "the help lacks: \(line)\n\(help)")
         }
     }

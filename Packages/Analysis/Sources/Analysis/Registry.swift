@@ -6,10 +6,12 @@ import RecurrentDepth
 public typealias ProbeRegistry = ComponentTable<any Probe>
 
 extension ComponentTable where Product == any Probe {
-    /// The probes this package ships: `logit-margin`, `grokking`, `logit-lens` and `recurrence-sweep`.
+    /// The probes this package ships: `logit-margin`, `grokking`, `logit-lens`, `bridge-lens` and
+    /// `recurrence-sweep`.
     public static var builtIn: ProbeRegistry {
         ProbeRegistry(kind: "probe", components: [LogitMarginProbe.component, GrokkingProbe.component,
-                                                  LogitLensProbe.component, RecurrenceSweepProbe.component])
+                                                  LogitLensProbe.component, BridgeLensProbe.component,
+                                                  RecurrenceSweepProbe.component])
     }
 }
 

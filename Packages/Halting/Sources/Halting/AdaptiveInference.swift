@@ -131,16 +131,24 @@ final class HaltingObserver<P: HaltingPolicy>: RecurrenceObserver {
 /// evaluate a run with any policy.
 public struct AdaptiveEvaluator: Evaluator {
     public let inference: AdaptiveInference
+    public let caveat: String?
 
-    public init(policy: any HaltingPolicy, maxIterations: Int? = nil, dropsHaltedExamples: Bool = true) throws {
+    public init(policy: any HaltingPolicy, maxIterations: Int? = nil, dropsHaltedExamples: Bool = true, caveat: String? = nil) throws {
         inference = try AdaptiveInference(policy: policy, maxIterations: maxIterations, dropsHaltedExamples: dropsHaltedExamples)
+        self.caveat = caveat
     }
 
+    /// The caveat of the reference's evaluation of dynamic-recurrence training runs: its numbers
+    /// are what that halting rule answers, not the model's accuracy at a fixed r (at small scale the
+    /// rule stops deep chains early).
+    public static let referenceTrainingRule = "the reference's training-time halting rule, not a fixed r"
+
     /// How the reference evaluates dynamic-recurrence training runs: `entropy-kl-length` at its
-    /// defaults with `max_iters` = the schedule's maximum. (The reference's
-    /// evaluation forward skipped input injection; this one runs the model as trained.)
+    /// defaults with `max_iters` = the schedule's maximum, marked with `referenceTrainingRule`.
+    /// (The reference's evaluation forward skipped input injection; this one runs the model as
+    /// trained, and the trainer's records say whether injection was on.)
     public static func dynamicRecurrenceTraining(maxIterations: Int) throws -> AdaptiveEvaluator {
-        try AdaptiveEvaluator(policy: LengthAwareEntropyKLHalting(maxIterations: maxIterations))
+        try AdaptiveEvaluator(policy: LengthAwareEntropyKLHalting(maxIterations: maxIterations), caveat: referenceTrainingRule)
     }
 
     public func answer(_ input: ModelInput, model: RecurrentGPT2) throws -> BatchAnswers {
@@ -149,4 +157,12 @@ public struct AdaptiveEvaluator: Evaluator {
     }
 
     public var name: String { "adaptive(\(inference.policy.summary), max_iters \(inference.maxIterations))" }
+}
+
+/// How the reference evaluates a run during training, chosen by its schedule: at the training r
+/// for a fixed schedule; with the length-aware entropy+KL rule at the schedule's maximum for any
+/// other (`AdaptiveEvaluator.dynamicRecurrenceTraining`). `loop train`'s default.
+public func referenceTrainingEvaluator(for schedule: any RecurrenceSchedule) throws -> any Evaluator {
+    if let fixed = schedule as? FixedRecurrence { return FixedRecurrenceEvaluator(recurrence: fixed.r) }
+    return try AdaptiveEvaluator.dynamicRecurrenceTraining(maxIterations: schedule.maximum)
 }

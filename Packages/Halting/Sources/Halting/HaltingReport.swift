@@ -178,8 +178,10 @@ public func evaluateHalting(_ model: RecurrentGPT2, split: Split, evaluator: Eva
     guard batchSize >= 1 else { throw HaltingError.invalidSetting("batch size must be at least 1, got \(batchSize)") }
     let adaptive = evaluator as? AdaptiveEvaluator
     var results: [HaltingTypeResult] = []
+    // Each example is read where training reads it, though types are batched apart.
+    let typePadding = predictionPosition.evaluationPadding(padding, split: split)
     for (type, group) in split.groupedByType() {
-        let batcher = try Batcher(examples: group.examples, batchSize: batchSize, padding: padding, truncate: truncate)
+        let batcher = try Batcher(examples: group.examples, batchSize: batchSize, padding: typePadding, truncate: truncate)
         var iterations: [Int] = [], correct = 0
         var drivers: [HaltDriver: Int]?
         for batch in batcher.batches() {

@@ -29,10 +29,12 @@ public struct RecurrenceSweep {
                          predictionPosition: PredictionPosition, config: [String: ReportValue] = [:]) throws -> SweepReport {
         guard batchSize >= 1 else { throw HaltingError.invalidSetting("batch size must be at least 1, got \(batchSize)") }
         var correct: [String: [Int]] = [:], counts: [String: Int] = [:], types: [String] = []
+        // Each example is read where training reads it, though types are batched apart.
+        let typePadding = predictionPosition.evaluationPadding(padding, split: split)
         for (type, group) in split.groupedByType() {
             types.append(type)
             var hits = Array(repeating: 0, count: recurrences.count)
-            let batcher = try Batcher(examples: group.examples, batchSize: batchSize, padding: padding, truncate: truncate)
+            let batcher = try Batcher(examples: group.examples, batchSize: batchSize, padding: typePadding, truncate: truncate)
             for batch in batcher.batches() {
                 let perStep = try answers(ModelInput(batch, predictionPosition: predictionPosition), model: model)
                 for (k, answers) in perStep.enumerated() {

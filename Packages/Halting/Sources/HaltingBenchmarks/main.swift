@@ -59,7 +59,8 @@ config.evaluateEveryEpochs = 1_000_000
 config.logEverySteps = 500
 config.seed = 1
 let schedule = DynamicRecurrence()
-let trainer = try Trainer(model: model, dataset: dataset, config: config, schedule: schedule, runFolder: scratch.appendingPathComponent("run"))
+let trainer = try Trainer(model: model, dataset: dataset, config: config, schedule: schedule,
+                          evaluator: try referenceTrainingEvaluator(for: schedule), runFolder: scratch.appendingPathComponent("run"))
 trainer.onProgress = { p in if p.step % 500 == 0 { print("  step \(p.step): loss \(f(Double(p.loss), 4)), r \(p.recurrence)") } }
 let trainStart = now()
 _ = try trainer.run()

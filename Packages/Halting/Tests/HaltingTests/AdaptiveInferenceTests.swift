@@ -87,6 +87,42 @@ final class AdaptiveInferenceTests: XCTestCase {
     }
 }
 
+/// The reference's evaluation during training: at the training r for a fixed schedule, its
+/// length-aware halting rule at the schedule's maximum otherwise, whose numbers the trainer logs
+/// and prints marked as that rule's, with input injection on when the model has it.
+final class ReferenceTrainingEvaluatorTests: XCTestCase {
+    func testTheReferencesChoiceAndItsMark() throws {
+        let fixed = try XCTUnwrap(try referenceTrainingEvaluator(for: FixedRecurrence(3)) as? FixedRecurrenceEvaluator)
+        XCTAssertEqual(fixed.recurrence, 3)
+        XCTAssertNil(fixed.caveat)
+        let dynamic = try XCTUnwrap(try referenceTrainingEvaluator(for: DynamicRecurrence(mean: 2, minimum: 1, maximum: 3)) as? AdaptiveEvaluator)
+        XCTAssertEqual(dynamic.inference.maxIterations, 3)
+        XCTAssertTrue(dynamic.inference.policy is LengthAwareEntropyKLHalting)
+        XCTAssertEqual(dynamic.caveat, AdaptiveEvaluator.referenceTrainingRule)
+        XCTAssertNil(try AdaptiveEvaluator(policy: LengthAwareEntropyKLHalting(maxIterations: 3)).caveat, "a policy the user picks is not marked")
+
+        let data = try smallDataset()
+        let folder = temporaryFolder()
+        try data.write(to: folder.appendingPathComponent("data"))
+        let dataset = try Dataset.load(from: folder.appendingPathComponent("data"))
+        var config = TrainingConfig()
+        config.padding = .fixed(6)
+        config.batchSize = 64
+        config.maxEpochs = 1
+        let schedule = DynamicRecurrence(mean: 2, minimum: 1, maximum: 3)
+        let trainer = try Trainer(model: try smallModel(vocab: dataset.vocabulary.count, injection: true), dataset: dataset, config: config,
+                                  schedule: schedule, evaluator: try referenceTrainingEvaluator(for: schedule),
+                                  runFolder: folder.appendingPathComponent("run"))
+        _ = try trainer.run()
+        let lines = try Data(contentsOf: folder.appendingPathComponent("run/metrics.jsonl")).split(separator: UInt8(ascii: "\n"))
+        let eval = try XCTUnwrap(try lines.map { try JSONDecoder().decode(MetricsRecord.self, from: Data($0)) }.first { $0.kind == "eval" })
+        XCTAssertEqual(eval.caveat, AdaptiveEvaluator.referenceTrainingRule)
+        XCTAssertEqual(eval.injection, true)
+        XCTAssertEqual(eval.mark, "the reference's training-time halting rule, not a fixed r; input injection on, which the reference's evaluation skipped")
+        XCTAssertEqual(trainer.evaluationMark, eval.mark)
+    }
+}
+
 /// A policy defined outside the package (as a third party would), which never stops anyone.
 struct NeverHalting: HaltingPolicy {
     var name: String { "never" }

@@ -48,6 +48,33 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(report.config["evaluator"], .string("fixed(3)"))
         XCTAssertEqual(report.config["padding"], .string("longest"))
     }
+
+    /// Reports and sweeps read each example where training reads it: with `last_token` and
+    /// padding to the longest, a short type (atomic facts, 2 tokens) at the last position of the
+    /// split's longest input (4 tokens), as in the mixed batches training reads it in, though
+    /// each type is batched alone. Each example's label here is the model's answer there, so
+    /// every type scores 100% exactly when it is read at that position.
+    func testReportAndSweepReadShortExamplesWhereTrainingDoes() throws {
+        let data = try smallDataset()
+        let model = try smallModel(vocab: data.vocabulary.count)
+        let fixed = FixedRecurrenceEvaluator(recurrence: 2)
+        let longest = data.test.examples.map(\.inputIDs.count).max()!
+        XCTAssertEqual(longest, 4)
+        var relabelled = data.test
+        for (i, e) in data.test.examples.enumerated() {
+            let padding = longest - e.inputIDs.count
+            let input = ModelInput(ids: IDTensor(shape: [1, longest], ids: e.inputIDs + Array(repeating: 0, count: padding)),
+                                   mask: Tensor(shape: [1, longest], scalars: Array(repeating: 1, count: e.inputIDs.count) + Array(repeating: 0, count: padding)),
+                                   positions: [longest - 1])
+            relabelled.examples[i].label = try fixed.answer(input, model: model).answers[0]
+        }
+        let report = try evaluateHalting(model, split: relabelled, evaluator: fixed, batchSize: 16, padding: .longest, predictionPosition: .lastToken)
+        let sweep = try RecurrenceSweep(recurrences: 1...2).evaluate(model, split: relabelled, batchSize: 16, padding: .longest,
+                                                                     predictionPosition: .lastToken)
+        XCTAssertEqual(report.results.map(\.type), ["atomic_facts", "2hop_test", "2hop_train", "3hop_test", "3hop_train"])
+        for result in report.results { XCTAssertEqual(result.accuracy, 100, "report, \(result.type)") }
+        for type in sweep.types { XCTAssertEqual(sweep.accuracyPerRecurrence[2]?[type], 100, "sweep, \(type)") }
+    }
 }
 
 final class RecurrenceSweepTests: XCTestCase {

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 import KnowledgeGraph
 import TensorKit
-import RecurrentDepth
+@testable import RecurrentDepth
 import FixtureSupport
 
 /// Answers every example correctly (it looks the input up in the dataset), so the curriculum's
@@ -25,6 +25,21 @@ struct OracleEvaluator: Evaluator {
         return BatchAnswers(answers: out, iterations: Array(repeating: 1, count: b))
     }
     var name: String { "oracle" }
+}
+
+/// Records, per example (its input tokens), the position its answer is read at and the token there.
+final class PositionRecorder: Evaluator {
+    var read: [[Int32]: (position: Int, token: Int32)] = [:]
+    func answer(_ input: ModelInput, model: RecurrentGPT2) throws -> BatchAnswers {
+        let t = input.length
+        for i in 0..<input.batchSize {
+            let row = Array(input.ids.ids[(i * t)..<((i + 1) * t)])
+            let length = Int(input.mask.scalars[(i * t)..<((i + 1) * t)].reduce(0, +))
+            read[Array(row.prefix(length))] = (input.positions[i], row[input.positions[i]])
+        }
+        return BatchAnswers(answers: Array(repeating: -1, count: input.batchSize), iterations: Array(repeating: 1, count: input.batchSize))
+    }
+    var name: String { "positions" }
 }
 
 final class TrainerTests: XCTestCase {
@@ -92,6 +107,8 @@ final class TrainerTests: XCTestCase {
         config.logEverySteps = 3
         config.positionShift = 2
         let schedule = DynamicRecurrence(mean: 2, minimum: 1, maximum: 4)
+        // A dynamic schedule has no default evaluator here (the reference's is Halting's).
+        let evaluator = FixedRecurrenceEvaluator(recurrence: 4)
         func losses(_ trainer: Trainer) -> () -> [Float] {
             var seen: [Float] = []
             trainer.onProgress = { seen.append($0.loss) }
@@ -99,19 +116,19 @@ final class TrainerTests: XCTestCase {
         }
         config.maxSteps = 30
         let whole = try Trainer(model: try model(vocab: data.vocabulary.count, dropout: 0.1), dataset: data, config: config,
-                                schedule: schedule, runFolder: temporaryFolder())
+                                schedule: schedule, evaluator: evaluator, runFolder: temporaryFolder())
         let wholeLosses = losses(whole)
         XCTAssertEqual(try whole.run(), .limitReached("max steps (30)"))
 
         let run = temporaryFolder()
         config.maxSteps = 13
         let first = try Trainer(model: try model(vocab: data.vocabulary.count, dropout: 0.1), dataset: data, config: config,
-                                schedule: schedule, runFolder: run)
+                                schedule: schedule, evaluator: evaluator, runFolder: run)
         let firstLosses = losses(first)
         _ = try first.run()
         config.maxSteps = 30
         let resumed = try Trainer(resumingFrom: run.appendingPathComponent("checkpoints/latest"), dataset: data, config: config,
-                                  schedule: schedule, runFolder: run)
+                                  schedule: schedule, evaluator: evaluator, runFolder: run)
         XCTAssertEqual(resumed.state.step, 13)
         let resumedLosses = losses(resumed)
         _ = try resumed.run()
@@ -256,6 +273,120 @@ final class TrainerTests: XCTestCase {
         }
         let saved = try Checkpoint.readModel(from: run.appendingPathComponent("checkpoints/latest"))
         XCTAssertTrue(saved.tokenEmbedding.scalars.allSatisfy(\.isFinite))
+    }
+
+    /// The per-stage rate is `base · γ^(k − 2)` from the reference's first hop, 2, whatever stage
+    /// the run starts at: a curriculum that starts at 3 hops trains stage 3 at `base · γ`, not `base`.
+    func testPerStageLearningRateCountsFromTheReferencesFirstHop() throws {
+        let curriculum = CurriculumConfig(firstHop: 3, lastHop: 4, learningRateDecay: 0.5, minimumLearningRate: 1e-6)
+        XCTAssertEqual(curriculum.learningRate(base: 1e-4, stage: 3), 0.5e-4)
+        XCTAssertEqual(curriculum.learningRate(base: 1e-4, stage: 4), 0.25e-4)
+        XCTAssertEqual(CurriculumConfig(learningRateDecay: 0.5).learningRate(base: 1e-4, stage: 2), 1e-4)
+        // The trainer's rate in a run that starts at stage 3: warmup towards 1e-4 · 0.5.
+        let data = try dataset(hops: 2...3, train: 20, test: 5)
+        var config = TrainingConfig.extrapolation
+        config.padding = .fixed(6)
+        config.batchSize = 16
+        config.curriculum = CurriculumConfig(firstHop: 3, lastHop: 3, learningRateDecay: 0.5)
+        config.maxSteps = 4
+        let trainer = try Trainer(model: try model(vocab: data.vocabulary.count), dataset: data, config: config,
+                                  schedule: FixedRecurrence(1), runFolder: temporaryFolder())
+        var rates: [Double] = []
+        trainer.onProgress = { rates.append($0.learningRate) }
+        _ = try trainer.run()
+        XCTAssertEqual(rates.count, 4)
+        for (i, rate) in rates.enumerated() { XCTAssertEqual(rate, 0.5e-4 * Double(i) / 2000, accuracy: 1e-16, "step \(i)") }
+    }
+
+    /// With `last_token` and padding to the longest (the systematicity task's settings), training
+    /// reads a short example (an atomic fact, 2 tokens) in a batch with a 2-hop fact (3 tokens) at
+    /// the batch's last position, a padding position; the trainer's evaluation, which batches each
+    /// test type apart, reads the same example at that same position.
+    func testEvaluationReadsAShortExampleWhereTrainingDoes() throws {
+        let folder = temporaryFolder().appendingPathComponent("data")
+        _ = try SystematicityGenerator(parameters: .init(entities: 30, relations: 8, outDegree: 4, phi: 2, testSizePerType: 20,
+                                                         smallTestPerType: 2, seed: 4)).write(to: folder)
+        let data = try Dataset.load(from: folder)
+        var config = TaskPreset.systematicity.training
+        config.batchSize = 16
+        XCTAssertEqual(config.padding, .longest)
+        XCTAssertEqual(config.predictionPosition, .lastToken)
+        // Training: the trainer's batcher, in a shuffled epoch; every mixed batch's short examples.
+        let (train, batcher) = try Trainer.trainingSet(try data.split("train"), stage: nil, config: config)
+        var generator = SeededGenerator(seed: 1)
+        var trained: [[Int32]: (position: Int, token: Int32)] = [:]
+        for batch in batcher.batches(shuffledWith: &generator) where Set(batch.inputLengths).count > 1 {
+            let input = ModelInput(batch, predictionPosition: config.predictionPosition)
+            for row in 0..<batch.size where Int(batch.inputLengths[row]) < batch.length {
+                let ids = train.examples[batch.exampleIndices[row]].inputIDs
+                trained[ids] = (input.positions[row], batch.inputIDs[row * batch.length + input.positions[row]])
+            }
+        }
+        // Evaluation: the trainer's, by type.
+        let recorder = PositionRecorder()
+        let trainer = try Trainer(model: try model(vocab: data.vocabulary.count), dataset: data, config: config,
+                                  schedule: FixedRecurrence(1), evaluator: recorder, runFolder: temporaryFolder())
+        _ = try trainer.evaluate()
+        var compared = 0
+        for (ids, training) in trained {
+            guard let evaluated = recorder.read[ids] else { continue }
+            XCTAssertEqual(evaluated.position, training.position, "\(ids): evaluated at \(evaluated.position), trained at \(training.position)")
+            XCTAssertEqual(evaluated.token, 0, "\(ids): read at a padding position, as in training")
+            XCTAssertEqual(training.position, 2)
+            compared += 1
+        }
+        XCTAssertGreaterThan(compared, 10, "atomic facts both trained in mixed batches and evaluated")
+    }
+
+    /// Evaluation records carry the evaluator's caveat and whether the model ran with input
+    /// injection, and the mark printed with them says both.
+    func testEvaluationRecordsCarryTheCaveatAndInjection() throws {
+        struct Marked: Evaluator {
+            let inner = FixedRecurrenceEvaluator(recurrence: 2)
+            func answer(_ input: ModelInput, model: RecurrentGPT2) throws -> BatchAnswers { try inner.answer(input, model: model) }
+            var name: String { "marked" }
+            var caveat: String? { "a halting rule, not a fixed r" }
+        }
+        let data = try dataset()
+        var config = TrainingConfig()
+        config.padding = .fixed(6)
+        config.batchSize = 32
+        config.maxEpochs = 1
+        config.logEverySteps = 1
+        func run(injection: Bool, evaluator: Evaluator) throws -> [MetricsRecord] {
+            var generator = RandomGenerator(seed: 3)
+            let model = try RecurrentGPT2(config: ModelConfig(vocabSize: data.vocabulary.count, embeddingSize: 16, layers: 1, heads: 2,
+                                                              positions: 8, inputInjection: injection, recurrence: 2), generator: &generator)
+            let folder = temporaryFolder()
+            let trainer = try Trainer(model: model, dataset: data, config: config, schedule: FixedRecurrence(2), evaluator: evaluator, runFolder: folder)
+            XCTAssertEqual(trainer.evaluationMark, MetricsRecord.mark(caveat: evaluator.caveat, injection: injection))
+            _ = try trainer.run()
+            return try metrics(folder)
+        }
+        let marked = try run(injection: true, evaluator: Marked())
+        let eval = try XCTUnwrap(marked.first { $0.kind == "eval" })
+        XCTAssertEqual(eval.caveat, "a halting rule, not a fixed r")
+        XCTAssertEqual(eval.injection, true)
+        XCTAssertEqual(eval.mark, "a halting rule, not a fixed r; input injection on, which the reference's evaluation skipped")
+        for record in marked where record.kind == "train" { XCTAssertNil(record.caveat); XCTAssertNil(record.injection) }
+        let plain = try XCTUnwrap(try run(injection: false, evaluator: FixedRecurrenceEvaluator(recurrence: 2)).first { $0.kind == "eval" })
+        XCTAssertNil(plain.caveat)
+        XCTAssertEqual(plain.injection, false)
+        XCTAssertNil(plain.mark)
+    }
+
+    /// A fixed schedule is evaluated at its r by default; any other needs an evaluator, named in the error.
+    func testTheDefaultEvaluatorIsTheReferencesOrAnError() throws {
+        let data = try dataset()
+        var config = TrainingConfig()
+        config.padding = .fixed(6)
+        let fixed = try Trainer(model: try model(vocab: data.vocabulary.count), dataset: data, config: config,
+                                schedule: FixedRecurrence(3), runFolder: temporaryFolder())
+        XCTAssertEqual(fixed.evaluator.name, "fixed(3)")
+        XCTAssertThrowsError(try Trainer(model: try model(vocab: data.vocabulary.count), dataset: data, config: config,
+                                         schedule: DynamicRecurrence(), runFolder: temporaryFolder())) { error in
+            XCTAssertTrue("\(error)".contains("needs an evaluator") && "\(error)".contains("referenceTrainingEvaluator"), "\(error)")
+        }
     }
 
     func testBadTrainingSetupsAreClearErrors() throws {

@@ -181,17 +181,22 @@ extension Study {
                         arms: [StudyArm(name: "looped", label: "looped, 2 layers × r 4",
                                         settings: cpuModel { s in
                                             s.task = "systematicity"; s.schedule = "fixed:r=4"; s.weightDecay = 0.5
-                                            s.maxSteps = 40_000; s.evalEveryEpochs = 5
+                                            s.maxSteps = 40_000; s.evalEveryEpochs = 5; s.checkpointEveryEpochs = 20
                                         }),
                                StudyArm(name: "vanilla", label: "vanilla, 8 layers × r 1",
                                         settings: cpuModel { s in
                                             s.task = "systematicity"; s.layers = 8; s.schedule = "fixed:r=1"; s.weightDecay = 0.5
-                                            s.maxSteps = 40_000; s.evalEveryEpochs = 5
+                                            s.maxSteps = 40_000; s.evalEveryEpochs = 5; s.checkpointEveryEpochs = 20
                                         })],
                         sweep: 1...8, halting: nil,
-                        reportedTypes: SystematicityGenerator.testTypes),
+                        reportedTypes: SystematicityGenerator.testTypes,
+                        grokking: systematicityStages, bridgeSplits: ["test_inferred_iid", "test_inferred_ood"]),
         ],
         goals: systematicityGoals)
+
+    /// The stages the systematicity study looks for: training compositions memorized (99%), then
+    /// held-out in-distribution ones (90%), then out-of-distribution ones at the study's goal (60%).
+    static let systematicityStages = "grokking:memorization_threshold=0.99,iid_threshold=0.9,ood_threshold=0.6"
 
     static func systematicityGoals(_ results: StudyResults) -> [GoalOutcome] {
         guard let looped = results.arms.first else { return [] }
@@ -200,6 +205,18 @@ extension Study {
         let loopedOOD = looped.accuracy(ood, r: looped.bestRecurrence(ood) ?? 1)
         goals.append(GoalOutcome(goal: "looped model: OOD composition ≥ 60%, mean over seeds",
                                  measured: "\(loopedOOD.formatted())% at r \(looped.bestRecurrence(ood) ?? 1)", met: loopedOOD.mean >= 60))
+        // The three stages, in order, each with a checkpoint, in every seed.
+        let order = ["memorization", "iid", "ood"]
+        let perSeed = looped.seeds.map { seed -> (String, Bool) in
+            let stages = seed.stages ?? []
+            let steps = order.map { name in stages.first { $0.stage == name } }
+            let text = zip(order, steps).map { name, stage in "\(name) \(stage.map { "at step \($0.step)" } ?? "not reached")" }.joined(separator: ", ")
+            let found = steps.compactMap { $0 }
+            let inOrder = found.count == order.count && zip(found, found.dropFirst()).allSatisfy { $0.step <= $1.step }
+            return ("seed \(seed.seed): " + text, inOrder && found.allSatisfy { $0.checkpoint != nil })
+        }
+        goals.append(GoalOutcome(goal: "looped model: memorization, then in-distribution, then OOD generalization (grokking probe), each with a checkpoint, every seed",
+                                 measured: perSeed.map(\.0).joined(separator: "; "), met: !perSeed.isEmpty && perSeed.allSatisfy(\.1)))
         if let vanilla = results.arms.dropFirst().first {
             let v = vanilla.accuracy(ood, r: 1), vi = vanilla.accuracy(iid, r: 1)
             goals.append(GoalOutcome(goal: "vanilla model: OOD ≤ 10% while in-distribution generalizes",

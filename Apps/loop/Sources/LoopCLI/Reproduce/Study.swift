@@ -47,6 +47,10 @@ struct StudyPreset {
     let halting: String?
     /// Test types the report tabulates, in order.
     let reportedTypes: [String]
+    /// The `grokking` probe read off each run's evaluations (nil: none); the bridge lens then looks
+    /// at the checkpoint nearest each stage it finds and at the final one, on `bridgeSplits`.
+    var grokking: String? = nil
+    var bridgeSplits: [String] = []
 }
 
 extension StudyPreset {
@@ -62,12 +66,13 @@ extension StudyPreset {
         }
         let arms = self.arms.map { arm in
             var s = arm.settings
-            s.maxMinutes = nil; s.maxSteps = 40; s.evalEveryEpochs = 1_000; s.warmup = 10
+            s.maxMinutes = nil; s.maxSteps = 40; s.evalEveryEpochs = 2; s.warmup = 10
+            if s.checkpointEveryEpochs != nil { s.checkpointEveryEpochs = 2 }
             return StudyArm(name: arm.name, label: arm.label, settings: s)
         }
         return StudyPreset(name: "smoke", summary: "a few seconds: checks the pipeline, not the science.", data: data, arms: arms,
                            sweep: 1...4, halting: halting.map { $0.replacingOccurrences(of: "max_iters=\(sweep.upperBound)", with: "max_iters=4") },
-                           reportedTypes: reportedTypes)
+                           reportedTypes: reportedTypes, grokking: grokking, bridgeSplits: bridgeSplits)
     }
 }
 

@@ -71,6 +71,18 @@ enum StudyReport {
                     lines.append("| \(type) | \(h.accuracy.formatted()) | \(h.iterations.formatted()) |")
                 }
             }
+            if arm.seeds.contains(where: { $0.stages != nil }) {
+                let names = ["memorization", "iid", "ood"]
+                lines += ["", "Grokking stages (`\(preset.grokking ?? "")`): the step of the first evaluation at each threshold, "
+                          + "and the checkpoint nearest it, which the bridge lens (`ARM/seed-S/probes/`) looks at:", "",
+                          "| seed | " + names.joined(separator: " | ") + " |", "|---:|" + names.map { _ in "---" }.joined(separator: "|") + "|"]
+                for seed in arm.seeds {
+                    let cells = names.map { name in
+                        (seed.stages ?? []).first { $0.stage == name }.map { "step \($0.step)" + ($0.checkpoint.map { " (`\($0)`)" } ?? "") } ?? "not reached"
+                    }
+                    lines.append("| \(seed.seed) | " + cells.joined(separator: " | ") + " |")
+                }
+            }
             lines.append("")
         }
         lines += ["## Figures", ""] + figures.map { "![\($0)](figures/\($0))" }

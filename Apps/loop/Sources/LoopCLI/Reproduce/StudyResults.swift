@@ -18,6 +18,8 @@ struct SeedRun: Codable, Equatable {
     let sweep: [RecurrenceAccuracy]
     /// Adaptive halting: accuracy (%) and mean iterations per test type.
     let halting: [String: HaltingOutcome]?
+    /// The grokking stages the run reached, where the study looks for them.
+    var stages: [StageReached]? = nil
 
     /// The best accuracy over the sweep for `type`, and the smallest r reaching it.
     func best(_ type: String) -> (r: Int, accuracy: Double)? {
@@ -30,6 +32,13 @@ struct SeedRun: Codable, Equatable {
 struct RecurrenceAccuracy: Codable, Equatable {
     let r: Int
     let accuracy: [String: Double]
+}
+
+/// A grokking stage: the step of the first evaluation at its threshold and the checkpoint nearest it.
+struct StageReached: Codable, Equatable {
+    let stage: String
+    let step: Int
+    let checkpoint: String?
 }
 
 struct HaltingOutcome: Codable, Equatable {

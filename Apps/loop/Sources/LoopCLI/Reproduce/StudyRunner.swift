@@ -2,6 +2,7 @@ import Foundation
 import KnowledgeGraph
 import RecurrentDepth
 import Halting
+import Analysis
 
 /// Runs a study in a folder: the dataset, every arm × seed trained, swept over inference
 /// recurrence and evaluated with adaptive halting, each step skipped when its output is already
@@ -11,6 +12,7 @@ import Halting
 ///     OUT/ARM/seed-S/train/           a normal `loop train` run folder
 ///     OUT/ARM/seed-S/sweep.json       accuracy per recurrence (`loop eval --recurrence-range`)
 ///     OUT/ARM/seed-S/halting.json     adaptive halting (`loop eval --halting`)
+///     OUT/ARM/seed-S/probes/          grokking stages and the bridge lens (studies that look for them)
 ///     OUT/ARM/seed-S/result.json      what the report reads for this seed
 struct StudyRunner {
     let study: Study
@@ -110,11 +112,37 @@ struct StudyRunner {
             try cliErrors { try report.write(to: folder.appendingPathComponent("halting.json")) }
             halting = Dictionary(uniqueKeysWithValues: report.results.map { ($0.type, HaltingOutcome(accuracy: $0.accuracy, meanIterations: $0.meanIterations)) })
         }
+        var stages: [StageReached]?
+        if let spec = preset.grokking {
+            print("\(label) grokking stages and the bridge lens")
+            stages = try probeStages(spec, run: train, final: final, step: state.step, dataset: dataset, training: training,
+                                     into: folder.appendingPathComponent("probes"))
+        }
         let result = SeedRun(seed: seed, training: String(summary.split(separator: "\n").first ?? ""), steps: state.step,
-                                trainingMinutes: state.elapsedSeconds / 60,
-                                sweep: sweep.recurrences.map { RecurrenceAccuracy(r: $0, accuracy: sweep.accuracyPerRecurrence[$0] ?? [:]) },
-                                halting: halting)
+                             trainingMinutes: state.elapsedSeconds / 60,
+                             sweep: sweep.recurrences.map { RecurrenceAccuracy(r: $0, accuracy: sweep.accuracyPerRecurrence[$0] ?? [:]) },
+                             halting: halting, stages: stages)
         try StudyReport.writeJSON(result, to: resultFile)
         return result
+    }
+
+    /// The grokking stages of a run, read off its evaluations with the epoch checkpoint nearest
+    /// each, then the bridge lens on those checkpoints and the final one; both probes' JSON and
+    /// figures go into `folder`.
+    private func probeStages(_ spec: String, run: URL, final: URL, step: Int, dataset: Dataset, training: TrainingConfig,
+                             into folder: URL) throws -> [StageReached] {
+        let output = try cliErrors { try activeRegistry.probes.make(spec).run(ProbeContext(runFolder: run)) }
+        try cliErrors { try output.write(to: folder) }
+        let grokking = try AnalysisJSON.decode(GrokkingProbe.Result.self, from: output.json)
+        var models = grokking.stages.compactMap { stage in
+            stage.checkpoint.map { ProbeModel(name: stage.stage, label: "\(stage.stage) (step \($0.step))", folder: URL(fileURLWithPath: $0.path)) }
+        }
+        models.append(ProbeModel(name: "final", label: "final (step \(step))", folder: final))
+        let context = ProbeContext(models: models, dataset: dataset,
+                                   options: ProbeOptions(batchSize: training.evaluationBatchSize, predictionPosition: training.predictionPosition,
+                                                         padding: training.padding, truncate: training.truncate,
+                                                         maxIterations: preset.sweep.upperBound))
+        try cliErrors { try BridgeLensProbe(splits: preset.bridgeSplits, sampleSize: 300).run(context).write(to: folder) }
+        return grokking.stages.map { StageReached(stage: $0.stage, step: $0.step, checkpoint: $0.checkpoint?.name) }
     }
 }

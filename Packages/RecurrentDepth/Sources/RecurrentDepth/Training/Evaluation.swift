@@ -21,12 +21,28 @@ extension ModelInput {
     }
 }
 
+extension PredictionPosition {
+    /// The padding that evaluates `split` one test type at a time and reads each example where
+    /// training reads it. Training batches mix lengths, and `last_token` with padding to the longest
+    /// reads a short example at its batch's last position, a padding position (the reference's
+    /// collation, kept). Batches of one short type alone would read it at its own last token
+    /// instead, a position training rarely answers at; so each type's batches are padded to the
+    /// longest input of the whole split, the length its mixed batches have. Other combinations
+    /// read the same position either way and keep `padding`.
+    public func evaluationPadding(_ padding: Padding, split: Split) -> Padding {
+        guard self == .lastToken, case .longest = padding else { return padding }
+        return .fixed(split.examples.reduce(1) { Swift.max($0, $1.inputIDs.count) })
+    }
+}
+
 /// Evaluates `split` one test type at a time (in the split's order of types), in batches, with
-/// `evaluator` deciding how each batch is answered.
+/// `evaluator` deciding how each batch is answered. Each example is read where training reads it
+/// (`PredictionPosition.evaluationPadding(_:split:)`).
 public func evaluateByType(_ model: RecurrentGPT2, split: Split, evaluator: Evaluator, batchSize: Int,
                            padding: Padding, truncate: Bool = false,
                            predictionPosition: PredictionPosition) throws -> [TypeAccuracy] {
     var results: [TypeAccuracy] = []
+    let padding = predictionPosition.evaluationPadding(padding, split: split)
     for (type, group) in split.groupedByType() {
         let batcher = try Batcher(examples: group.examples, batchSize: batchSize, padding: padding, truncate: truncate)
         var result = TypeAccuracy(type: type, count: 0, correct: 0, meanIterations: 0)

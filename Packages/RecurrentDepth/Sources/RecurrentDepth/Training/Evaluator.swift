@@ -19,6 +19,13 @@ public protocol Evaluator {
     func answer(_ input: ModelInput, model: RecurrentGPT2) throws -> BatchAnswers
     /// For logs, e.g. `fixed(4)`.
     var name: String { get }
+    /// What a reader must know about this evaluator's numbers, logged and printed with them: e.g.
+    /// that they come from the reference's training-time halting rule, not from a fixed r. nil: nothing.
+    var caveat: String? { get }
+}
+
+extension Evaluator {
+    public var caveat: String? { nil }
 }
 
 /// Runs every example for exactly `recurrence` steps.

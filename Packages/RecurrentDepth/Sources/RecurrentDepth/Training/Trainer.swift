@@ -66,7 +66,10 @@ public final class Trainer {
     private var lastCheckpoint: String?
     private var pendingLoss = 0.0, pendingR = 0.0, pendingCount = 0
 
-    /// A new run. `evaluator` defaults to fixed recurrence at the schedule's maximum.
+    /// A new run. Without an `evaluator`, a fixed schedule is evaluated at its r, as the reference
+    /// does; any other schedule needs one (the reference's is the Halting package's
+    /// `referenceTrainingEvaluator(for:)`, which this package cannot make), so that no run is
+    /// silently judged another way than the reference's.
     public init(model: RecurrentGPT2, dataset: Dataset, config: TrainingConfig, schedule: RecurrenceSchedule,
                 evaluator: Evaluator? = nil, runFolder: URL) throws {
         let problems = config.problems
@@ -74,7 +77,12 @@ public final class Trainer {
         self.model = model
         self.config = config
         self.schedule = schedule
-        self.evaluator = evaluator ?? FixedRecurrenceEvaluator(recurrence: schedule.maximum)
+        guard let evaluator = evaluator ?? (schedule as? FixedRecurrence).map({ FixedRecurrenceEvaluator(recurrence: $0.r) }) else {
+            throw RecurrentDepthError.invalidTrainingConfig(
+                "the \(schedule.name) schedule needs an evaluator: the reference evaluates such runs with the length-aware "
+                + "entropy+KL rule (Halting's referenceTrainingEvaluator(for:)); FixedRecurrenceEvaluator evaluates at a fixed r")
+        }
+        self.evaluator = evaluator
         self.runFolder = runFolder
         train = try dataset.split("train")
         test = try dataset.split(config.testFile)
@@ -237,7 +245,8 @@ public final class Trainer {
         }
         state.latestAccuracy = accuracy
         try append(MetricsRecord(kind: "eval", step: state.step, epoch: state.epoch, stage: state.stage, loss: nil, lr: lr, r: nil,
-                                 accuracy: accuracy, count: count, iterations: iterations, evaluator: evaluator.name, elapsed: elapsed))
+                                 accuracy: accuracy, count: count, iterations: iterations, evaluator: evaluator.name,
+                                 caveat: evaluator.caveat, injection: model.config.inputInjection, elapsed: elapsed))
         guard let stage = state.stage, let curriculum = config.curriculum else { return false }
         let key = curriculum.testType(stage: stage)
         guard let passed = accuracy[key], passed > curriculum.threshold, state.epoch >= curriculum.forceGrokEpochs else { return false }
@@ -259,6 +268,9 @@ public final class Trainer {
         try evaluateByType(model, split: currentTest, evaluator: evaluator, batchSize: config.evaluationBatchSize,
                            padding: config.padding, truncate: config.truncate, predictionPosition: config.predictionPosition)
     }
+
+    /// The mark printed with this run's evaluation numbers (`MetricsRecord.mark`); nil when there is none.
+    public var evaluationMark: String? { MetricsRecord.mark(caveat: evaluator.caveat, injection: model.config.inputInjection) }
 
     /// The training examples of a stage: every example of at most `stage` hops, counted from the
     /// tokens (the reference's own train.json mislabels its types).

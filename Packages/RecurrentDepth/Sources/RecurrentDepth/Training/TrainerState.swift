@@ -55,5 +55,19 @@ public struct MetricsRecord: Codable, Equatable {
     /// Mean recurrence steps used per type in evaluation.
     public var iterations: [String: Double]?
     public var evaluator: String?
+    /// Evaluation records: the evaluator's caveat (`Evaluator.caveat`), when it has one.
+    public var caveat: String? = nil
+    /// Evaluation records: whether the evaluation's forward pass added the input injection (loop's
+    /// always does when the model has it; the reference's evaluation of dynamic-recurrence runs
+    /// skipped it, so for such a model its numbers are not these).
+    public var injection: Bool? = nil
     public var elapsed: Double
+
+    /// The mark printed with an evaluation's numbers: the caveat, and with it whether the input
+    /// injection the reference's training-time evaluation skipped was applied; nil when there is no caveat.
+    public var mark: String? { Self.mark(caveat: caveat, injection: injection ?? false) }
+
+    public static func mark(caveat: String?, injection: Bool) -> String? {
+        caveat.map { $0 + (injection ? "; input injection on, which the reference's evaluation skipped" : "") }
+    }
 }

@@ -4,20 +4,23 @@ import KnowledgeGraph
 /// The hop curriculum of the depth-extrapolation task: stage k trains on atomic facts and every
 /// chain of ≤ k hops and moves on once the k-hop test accuracy exceeds `threshold`.
 public struct CurriculumConfig: Codable, Equatable, Sendable {
+    /// The reference's first stage: 2 hops. The per-stage learning rate counts stages from it.
+    public static let referenceFirstHop = 2
+
     public var firstHop: Int
     public var lastHop: Int
     /// Fraction (0...1) of k-hop test examples answered right that ends stage k.
     public var threshold: Double
     /// Stage changes wait until the run's epoch (counted across stages) reaches this ("force grok").
     public var forceGrokEpochs: Int
-    /// Per-stage learning rate `max(base · γ^(k − firstHop), minimum)`; nil keeps the base rate.
+    /// Per-stage learning rate `max(base · γ^(k − 2), minimum)`; nil keeps the base rate.
     public var learningRateDecay: Double?
     public var minimumLearningRate: Double
     /// The test type whose accuracy decides stage k; `{k}` is replaced by k.
     public var stageTestType: String = "{k}hop_test"
 
     /// The defaults are the reference's.
-    public init(firstHop: Int = 2, lastHop: Int = 40, threshold: Double = 0.95, forceGrokEpochs: Int = 0,
+    public init(firstHop: Int = referenceFirstHop, lastHop: Int = 40, threshold: Double = 0.95, forceGrokEpochs: Int = 0,
                 learningRateDecay: Double? = nil, minimumLearningRate: Double = 0) {
         self.firstHop = firstHop
         self.lastHop = lastHop
@@ -27,9 +30,12 @@ public struct CurriculumConfig: Codable, Equatable, Sendable {
         self.minimumLearningRate = minimumLearningRate
     }
 
+    /// Stage k's peak rate, `max(base · γ^(k − 2), minimum)`. The exponent counts from 2, the
+    /// reference's first hop, whatever stage this run starts at (`firstHop`), as the reference
+    /// computes it: a run that starts at stage 3 trains its first stage at `base · γ`.
     public func learningRate(base: Double, stage: Int) -> Double {
         guard let γ = learningRateDecay else { return base }
-        return max(base * pow(γ, Double(stage - firstHop)), minimumLearningRate)
+        return max(base * pow(γ, Double(stage - Self.referenceFirstHop)), minimumLearningRate)
     }
 
     public func testType(stage: Int) -> String { stageTestType.replacingOccurrences(of: "{k}", with: String(stage)) }

@@ -55,9 +55,11 @@ final class StudyTests: XCTestCase {
                        halting: halting)
     }
 
-    /// Trained on ≤ 4 hops: the looped model reaches 5 and 6 hops by looping more; the fixed-r model does not.
+    let k = Study.extrapolationTrainedHops
+
+    /// Trained on ≤ k hops: the looped model reaches k + 1 and k + 2 hops by looping more; the fixed-r model does not.
     func extrapolation(looped: [String: [Double]], fixed: [String: [Double]], halting: [String: HaltingOutcome]) -> StudyResults {
-        let types = ["4hop_test", "5hop_test", "6hop_test"]
+        let types = ["\(k)hop_test", "\(k + 1)hop_test", "\(k + 2)hop_test"]
         return StudyResults(study: "extrapolation", preset: "test", seeds: [1, 2],
                             arms: [ArmResults(name: "looped", label: "looped", seeds: [seed(1, curves: looped, halting: halting),
                                                                                         seed(2, curves: looped, halting: halting)]),
@@ -65,19 +67,19 @@ final class StudyTests: XCTestCase {
                             types: types)
     }
 
-    let extrapolatingCurves: [String: [Double]] = [
-        "4hop_test": [2, 10, 40, 95, 96, 96, 95, 94],
-        "5hop_test": [2, 5, 20, 60, 85, 88, 86, 80],
-        "6hop_test": [2, 3, 10, 30, 50, 60, 62, 55],
-    ]
-    let flatCurves: [String: [Double]] = ["4hop_test": [2, 10, 40, 95, 90, 80, 70, 60],
-                                          "5hop_test": [2, 4, 8, 20, 15, 10, 8, 5], "6hop_test": [2, 3, 4, 5, 4, 3, 2, 2]]
+    var extrapolatingCurves: [String: [Double]] { [
+        "\(k)hop_test": [2, 10, 40, 95, 96, 96, 95, 94],
+        "\(k + 1)hop_test": [2, 5, 20, 60, 85, 88, 86, 80],
+        "\(k + 2)hop_test": [2, 3, 10, 30, 50, 60, 62, 55],
+    ] }
+    var flatCurves: [String: [Double]] { ["\(k)hop_test": [2, 10, 40, 95, 90, 80, 70, 60],
+                                          "\(k + 1)hop_test": [2, 4, 8, 20, 15, 10, 8, 5], "\(k + 2)hop_test": [2, 3, 4, 5, 4, 3, 2, 2]] }
 
     func testExtrapolationGoalsMetWhenLoopingMoreAnswersDeeperChains() {
         // Halting within 2 points of the best fixed r at ≤ 60% of its iterations for each hop type.
-        let halting = ["4hop_test": HaltingOutcome(accuracy: 95, meanIterations: 2.9),
-                       "5hop_test": HaltingOutcome(accuracy: 87, meanIterations: 3.5),
-                       "6hop_test": HaltingOutcome(accuracy: 61, meanIterations: 4.0)]
+        let halting = ["\(k)hop_test": HaltingOutcome(accuracy: 95, meanIterations: 2.9),
+                       "\(k + 1)hop_test": HaltingOutcome(accuracy: 87, meanIterations: 3.5),
+                       "\(k + 2)hop_test": HaltingOutcome(accuracy: 61, meanIterations: 4.0)]
         let goals = Study.extrapolationGoals(extrapolation(looped: extrapolatingCurves, fixed: flatCurves, halting: halting))
         XCTAssertEqual(goals.map(\.met), [true, true, true, true], "\(goals)")
         XCTAssertEqual(goals[0].measured, "88.0 ± 0.0% at r 6")
@@ -86,14 +88,14 @@ final class StudyTests: XCTestCase {
     }
 
     func testExtrapolationGoalsFailWithoutExtrapolationOrWhenHaltingCostsAccuracyOrIterations() {
-        let late = ["4hop_test": HaltingOutcome(accuracy: 95, meanIterations: 2.9),
-                    "5hop_test": HaltingOutcome(accuracy: 87, meanIterations: 5.0),   // 5 > 0.6 × 6 iterations
-                    "6hop_test": HaltingOutcome(accuracy: 61, meanIterations: 4.0)]
+        let late = ["\(k)hop_test": HaltingOutcome(accuracy: 95, meanIterations: 2.9),
+                    "\(k + 1)hop_test": HaltingOutcome(accuracy: 87, meanIterations: 5.0),   // 5 > 0.6 × 6 iterations
+                    "\(k + 2)hop_test": HaltingOutcome(accuracy: 61, meanIterations: 4.0)]
         let goals = Study.extrapolationGoals(extrapolation(looped: extrapolatingCurves, fixed: flatCurves, halting: late))
         XCTAssertEqual(goals.map(\.met), [true, true, true, false], "\(goals)")
-        let wrong = ["4hop_test": HaltingOutcome(accuracy: 92, meanIterations: 2),     // 4 points below the best fixed r
-                     "5hop_test": HaltingOutcome(accuracy: 87, meanIterations: 3),
-                     "6hop_test": HaltingOutcome(accuracy: 61, meanIterations: 4)]
+        let wrong = ["\(k)hop_test": HaltingOutcome(accuracy: 92, meanIterations: 2),     // 4 points below the best fixed r
+                     "\(k + 1)hop_test": HaltingOutcome(accuracy: 87, meanIterations: 3),
+                     "\(k + 2)hop_test": HaltingOutcome(accuracy: 61, meanIterations: 4)]
         XCTAssertFalse(Study.extrapolationGoals(extrapolation(looped: extrapolatingCurves, fixed: flatCurves, halting: wrong))[3].met)
         // A looped model no better than the fixed-r one at k + 1 fails every accuracy goal.
         let none = Study.extrapolationGoals(extrapolation(looped: flatCurves, fixed: flatCurves, halting: late))

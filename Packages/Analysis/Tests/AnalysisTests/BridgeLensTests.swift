@@ -22,6 +22,16 @@ final class BridgeLensTests: XCTestCase {
         XCTAssertNil(BridgeLensProbe.chain(of: Example(inputIDs: [2, 11], label: 3, type: nil), facts: facts), "no fact (e2, r1)")
     }
 
+    /// A generated permutation-graph dataset and an untrained model for it, in a context.
+    func context(batchSize: Int, iterations: Int) throws -> ProbeContext {
+        let data = try dataset(temporaryFolder())
+        var generator = RandomGenerator(seed: 3)
+        let model = try RecurrentGPT2(config: ModelConfig(vocabSize: data.vocabulary.count, embeddingSize: 16, layers: 2, heads: 2,
+                                                          positions: 8, recurrence: 2), generator: &generator)
+        return ProbeContext(models: [ProbeModel(name: "fresh", model: model)], dataset: data,
+                            options: ProbeOptions(batchSize: batchSize, maxIterations: iterations))
+    }
+
     func dataset(_ root: URL) throws -> Dataset {
         let parameters = DepthExtrapolationGenerator.Parameters(entities: 12, relations: 3, minHops: 2, maxHops: 3, trainChainsPerHop: 40,
                                                                 testChainsPerHop: 10, atomicSampleInTest: 36, trainSampleInTest: 10,
@@ -33,13 +43,8 @@ final class BridgeLensTests: XCTestCase {
     /// Each entity's lens equals the logit lens of the same questions with that entity as the
     /// target, the entities found here from the files' text, independently of the probe.
     func testTheLensIsAimedAtEachEntityOfTheChain() throws {
-        let root = temporaryFolder()
-        let data = try dataset(root)
-        var generator = RandomGenerator(seed: 3)
-        let model = try RecurrentGPT2(config: ModelConfig(vocabSize: data.vocabulary.count, embeddingSize: 16, layers: 2, heads: 2,
-                                                          positions: 8, recurrence: 2), generator: &generator)
-        let context = ProbeContext(models: [ProbeModel(name: "fresh", model: model)], dataset: data,
-                                   options: ProbeOptions(batchSize: 4, maxIterations: 3))
+        let context = try context(batchSize: 4, iterations: 3)
+        let data = try XCTUnwrap(context.dataset)
         let output = try ProbeRegistry.builtIn.make("bridge-lens").run(context)
         let result = try JSONDecoder().decode(BridgeLensProbe.Result.self, from: output.json)
         XCTAssertEqual(result.splitOrder, ["2hop_test", "2hop_train", "3hop_test", "3hop_train"], "every type of two or more hops, not the atomic ones")
@@ -74,12 +79,7 @@ final class BridgeLensTests: XCTestCase {
     }
 
     func testBadInputsAreRefusedWithWhatIsMissing() throws {
-        let root = temporaryFolder()
-        let data = try dataset(root)
-        var generator = RandomGenerator(seed: 3)
-        let model = try RecurrentGPT2(config: ModelConfig(vocabSize: data.vocabulary.count, embeddingSize: 16, layers: 1, heads: 2,
-                                                          positions: 8, recurrence: 1), generator: &generator)
-        var context = ProbeContext(models: [ProbeModel(name: "fresh", model: model)], dataset: data, options: ProbeOptions(maxIterations: 2))
+        var context = try context(batchSize: 256, iterations: 2)
         XCTAssertThrowsError(try BridgeLensProbe(splits: ["atomic_facts"]).run(context)) { error in
             guard case let .invalidParameter(name, _, value, _)? = error as? AnalysisError else { return XCTFail("\(error)") }
             XCTAssertEqual([name, value], ["splits", "atomic_facts"])

@@ -78,6 +78,38 @@ final class BridgeLensTests: XCTestCase {
         XCTAssertEqual(svg.elements(class: "series").count, 10, "2 lines for each 2-hop panel, 3 for each 3-hop one")
     }
 
+    /// Read at the first relation, a 2-hop question's bridge is exactly its own atomic fact: the
+    /// causal prefix `e r1` answered at its last token.
+    func testTheBridgeReadAtItsRelationIsTheAtomicFactsAnswer() throws {
+        let context = try context(batchSize: 4, iterations: 3)
+        let data = try XCTUnwrap(context.dataset)
+        let output = try ProbeRegistry.builtIn.make("bridge-lens:splits=2hop_test,at=relation").run(context)
+        let result = try JSONDecoder().decode(BridgeLensProbe.Result.self, from: output.json)
+        XCTAssertEqual(result.at, .relation)
+        let bridge = try XCTUnwrap(result.models["fresh"]?.splits["2hop_test"]?.entities[0])
+
+        var facts: [[Int32]: Int32] = [:]
+        for example in try data.split("train").examples where example.inputIDs.count == 2 { facts[example.inputIDs] = example.label }
+        let prefixes = Split(name: "2hop_test", examples: try data.split("test").selecting(types: ["2hop_test"]).examples.map { q in
+            Example(inputIDs: Array(q.inputIDs.prefix(2)), label: facts[Array(q.inputIDs.prefix(2))]!, type: "2hop_test")
+        })
+        let lens = try JSONDecoder().decode(LogitLensProbe.Result.self,
+                                            from: LogitLensProbe(iterations: 3).run(ProbeContext(models: context.models, examples: prefixes,
+                                                                                                 options: context.options)).json)
+        let expected = try XCTUnwrap(lens.models["fresh"]?.splits["2hop_test"])
+        XCTAssertEqual(bridge.count, expected.count)
+        for t in 0..<3 {
+            for l in 0..<2 {
+                XCTAssertEqual(bridge.targetProbability[t][l], expected.targetProbability[t][l], accuracy: 1e-5)
+                XCTAssertEqual(bridge.targetRank[t][l], expected.targetRank[t][l], accuracy: 1e-9)
+            }
+        }
+        let atAnswer = try JSONDecoder().decode(BridgeLensProbe.Result.self,
+                                                from: BridgeLensProbe(splits: ["2hop_test"]).run(context).json)
+        XCTAssertNotEqual(atAnswer.models["fresh"]?.splits["2hop_test"]?.entities[0].targetProbability, bridge.targetProbability,
+                          "read at the answer's position, the bridge is a different measurement")
+    }
+
     func testBadInputsAreRefusedWithWhatIsMissing() throws {
         var context = try context(batchSize: 256, iterations: 2)
         XCTAssertThrowsError(try BridgeLensProbe(splits: ["atomic_facts"]).run(context)) { error in

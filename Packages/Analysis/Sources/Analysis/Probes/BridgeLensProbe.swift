@@ -8,7 +8,17 @@ import RecurrentDepth
 /// lens after every layer of every recurrence step — the mechanistic evidence that a looped model
 /// resolves one hop per iteration (the bridge decodable early, the answer later), and how that
 /// changes once a model generalizes out of distribution (run it on checkpoints before and after).
+/// Each entity is read either where the model answers or at the token of the relation that leads to
+/// it (`at=relation`: the bridge of `e r1 r2` at `r1`, where the prefix `e r1` is its own atomic fact).
 public struct BridgeLensProbe: RegisteredProbe {
+    /// Where each entity of the chain is read.
+    public enum Reading: String, Codable, Sendable, CaseIterable {
+        /// The monitored position (`position`): where the model answers.
+        case answer
+        /// The position of the relation token that leads to the entity.
+        case relation
+    }
+
     public static let description = ComponentDescription(
         name: "bridge-lens",
         summary: "probability and rank of each intermediate entity of multi-hop questions (the bridge of a 2-hop one) after every layer of every recurrence step",
@@ -17,6 +27,7 @@ public struct BridgeLensProbe: RegisteredProbe {
             ParameterSpec("facts", default: "train", "the dataset file whose 1-hop examples are the atomic facts that resolve each chain"),
             ParameterSpec("iterations", default: "", "recurrence steps to run (default: the max-iterations option)"),
             ParameterSpec("position", default: "pred_pos", "pred_pos or first_pad (see logit-margin)"),
+            ParameterSpec("at", default: "answer", "answer (read every entity at `position`) or relation (each at the token of the relation leading to it)"),
             ParameterSpec("sample", default: "0", "examples per split, drawn with a fixed seed (0: all)"),
         ])
 
@@ -25,14 +36,16 @@ public struct BridgeLensProbe: RegisteredProbe {
     public var factsFile: String
     public var iterations: Int?
     public var position: MonitoredPosition
+    public var reading: Reading
     public var sampleSize: Int
 
     public init(splits: [String] = [], factsFile: String = "train", iterations: Int? = nil,
-                position: MonitoredPosition = .predictionPosition, sampleSize: Int = 0) {
+                position: MonitoredPosition = .predictionPosition, reading: Reading = .answer, sampleSize: Int = 0) {
         self.splits = splits
         self.factsFile = factsFile
         self.iterations = iterations
         self.position = position
+        self.reading = reading
         self.sampleSize = sampleSize
     }
 
@@ -43,6 +56,7 @@ public struct BridgeLensProbe: RegisteredProbe {
         }
         self.init(splits: p.list("splits"), factsFile: facts, iterations: try p.optionalNumber("iterations", in: 1...100_000),
                   position: MonitoredPosition(rawValue: try p.choice("position", among: MonitoredPosition.allCases.map(\.rawValue)))!,
+                  reading: Reading(rawValue: try p.choice("at", among: Reading.allCases.map(\.rawValue)))!,
                   sampleSize: try p.optionalNumber("sample", in: 0...Int.max) ?? 0)
     }
 
@@ -66,12 +80,13 @@ public struct BridgeLensProbe: RegisteredProbe {
     public struct Result: Codable, Equatable, Sendable {
         public var iters: Int
         public var position: MonitoredPosition
+        public var at: Reading
         public var modelOrder: [String]
         public var splitOrder: [String]
         public var models: [String: ModelChains]
 
         enum CodingKeys: String, CodingKey {
-            case iters, position, models
+            case iters, position, at, models
             case modelOrder = "model_order", splitOrder = "split_order"
         }
     }
@@ -112,7 +127,7 @@ public struct BridgeLensProbe: RegisteredProbe {
         if splits.isEmpty { chosen = chosen.filter { ($0.split.hopCounts.max() ?? 0) >= 2 } }
         guard !chosen.isEmpty else { throw AnalysisError.missingInput("a test type of 2 or more hops", probe: name) }
         let iters = iterations ?? context.options.maxIterations
-        var result = Result(iters: iters, position: position, modelOrder: models.map(\.name), splitOrder: chosen.map(\.type), models: [:])
+        var result = Result(iters: iters, position: position, at: reading, modelOrder: models.map(\.name), splitOrder: chosen.map(\.type), models: [:])
 
         // Each split's questions of its most common hop count, with the entities each passes through.
         var resolved: [String: (hops: Int, examples: [Example], paths: [[Int32]], unresolved: Int)] = [:]
@@ -145,6 +160,9 @@ public struct BridgeLensProbe: RegisteredProbe {
                     var accumulator = LensAccumulator(iterations: iters, layers: model.blocks.count)
                     if !aimed.isEmpty {
                         try forEachBatch(of: aimed, model: probeModel, context: context, position: position) { input, labels in
+                            var input = input
+                            // Relation j + 1 is token j + 1: the input is the head entity, then the relations.
+                            if reading == .relation { input.positions = Array(repeating: j + 1, count: input.positions.count) }
                             try accumulator.add(model, input: input, targets: labels)
                         }
                     }

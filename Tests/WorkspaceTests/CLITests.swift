@@ -240,6 +240,8 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(lens["split_order"] as? [String], ["test_inferred_iid", "test_inferred_ood"])
         let report = try String(contentsOf: root.appendingPathComponent("systematicity/report.md"), encoding: .utf8)
         XCTAssertTrue(report.contains("Grokking stages (`grokking:"), report)
+        XCTAssertTrue(report.contains("schedule `fixed:r=4`") && report.contains("no curriculum"), report)
+        XCTAssertFalse(report.contains("Optional("), report)
         let (status, message) = LoopCLI.run(["reproduce", "grokking", "--out", path("x")])
         XCTAssertNotEqual(status, 0)
         XCTAssertTrue(message.contains("no study 'grokking'; studies: composition, extrapolation, systematicity"), message)

@@ -95,7 +95,7 @@ enum StudyData {
                 + "(\(p.trainChainsPerHop) training and \(p.testChainsPerHop) test chains per hop), seed \(p.seed)"
         case .systematicity(let p):
             return "2-hop composition graph: \(p.entities) entities, \(p.relations) relations, out-degree \(p.outDegree), "
-                + String(format: "φ %.1f, %.0f%% OOD entities, seed %d", p.phi, p.oodFraction * 100, p.seed)
+                + String(format: "φ %.1f, %.0f%% of the atomic facts OOD, seed %d", p.phi, p.oodFraction * 100, p.seed)
         }
     }
 }

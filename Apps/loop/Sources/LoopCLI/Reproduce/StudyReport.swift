@@ -43,12 +43,14 @@ enum StudyReport {
         for arm in preset.arms {
             let s = arm.settings
             lines.append("  - **\(arm.label)** (`\(arm.name)`): d \(s.d), \(s.layers) layers, \(s.heads) heads, positions \(s.pos)"
-                         + "\(s.injection ? ", input injection" : ""), schedule `\(s.schedule)`, lr \(s.lr), weight decay \(s.weightDecay.map { "\($0)" } ?? "task default"), "
+                         + "\(s.injection ? ", input injection" : ""), schedule `\(s.schedule ?? "task default")`, lr \(s.lr), weight decay \(s.weightDecay.map { "\($0)" } ?? "task default"), "
                          + "max_len \(s.maxLen.map(String.init) ?? "task default")\(s.positionShift.map { ", position shift ≤ \($0)" } ?? "")"
-                         + (s.curriculum == false ? ", no curriculum" : ", curriculum hops \(s.firstHop)–\(s.lastHop.map(String.init) ?? "?")")
+                         + (!(s.curriculum ?? (try? s.preset().usesCurriculum) ?? true) ? ", no curriculum" : ", curriculum hops \(s.firstHop)–\(s.lastHop.map(String.init) ?? "?")")
                          + "\(s.maxMinutes.map { String(format: ", at most %g minutes", $0) } ?? "")\(s.maxSteps.map { ", at most \($0) steps" } ?? "")")
         }
-        lines += [String(format: "- Wall time of the whole study on this machine: %.1f minutes.", minutes),
+        let training = results.arms.flatMap(\.seeds).reduce(0) { $0 + $1.trainingMinutes }
+        lines += [String(format: "- Training time, summed over the runs: %.1f minutes; this call (which skips what an earlier one finished): %.1f minutes.",
+                         training, minutes),
                   "- Command: `\(command)`", ""]
         for arm in results.arms {
             lines += ["## \(arm.label): accuracy (%) by inference recurrence, mean ± std over seeds", "",

@@ -250,6 +250,15 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(message2.contains("study composition has no preset 'huge'; presets: cpu-small, cpu-medium, smoke"), message2)
     }
 
+    /// The searches behind the presets stay runnable: every space file in Apps/loop/Searches plans.
+    func testEverySearchBehindThePresetsPlans() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let folder = repository.appendingPathComponent("Apps/loop/Searches")
+        let spaces = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }.sorted()
+        XCTAssertFalse(spaces.isEmpty)
+        for space in spaces { loop(["sweep", "plan", folder.appendingPathComponent(space).path]) }   // a bad key or value fails here
+    }
+
     /// `--version` names every package at the version its CHANGELOG last released, so a release
     /// that bumps one but not the other fails here.
     func testVersionMatchesEachChangelog() throws {

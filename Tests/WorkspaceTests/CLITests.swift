@@ -232,7 +232,7 @@ final class CLITests: XCTestCase {
             XCTAssertTrue(FileManager.default.fileExists(atPath: path("\(study)/report.md")), study)
         }
         // Systematicity looks for the grokking stages and aims the bridge lens at their checkpoints.
-        for file in ["grokking.json", "grokking-curves.svg", "bridge-lens.json", "bridge-lens-probability.svg"] {
+        for file in ["grokking.json", "grokking-curves.svg", "bridge-lens.json", "bridge-lens-probability.svg", "at-relation/bridge-lens.json"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: path("systematicity/looped/seed-1/probes/\(file)")), file)
         }
         let lens = try json("systematicity/looped/seed-1/probes/bridge-lens.json")

@@ -12,7 +12,8 @@ import Analysis
 ///     OUT/ARM/seed-S/train/           a normal `loop train` run folder
 ///     OUT/ARM/seed-S/sweep.json       accuracy per recurrence (`loop eval --recurrence-range`)
 ///     OUT/ARM/seed-S/halting.json     adaptive halting (`loop eval --halting`)
-///     OUT/ARM/seed-S/probes/          grokking stages and the bridge lens (studies that look for them)
+///     OUT/ARM/seed-S/probes/          grokking stages and the bridge lens, also read at the relations
+///                                     (`probes/at-relation/`), in studies that look for them
 ///     OUT/ARM/seed-S/result.json      what the report reads for this seed
 struct StudyRunner {
     let study: Study
@@ -142,7 +143,12 @@ struct StudyRunner {
                                    options: ProbeOptions(batchSize: training.evaluationBatchSize, predictionPosition: training.predictionPosition,
                                                          padding: training.padding, truncate: training.truncate,
                                                          maxIterations: preset.sweep.upperBound))
+        // Each entity read where the model answers, and at the relation that leads to it.
         try cliErrors { try BridgeLensProbe(splits: preset.bridgeSplits, sampleSize: 300).run(context).write(to: folder) }
+        try cliErrors {
+            try BridgeLensProbe(splits: preset.bridgeSplits, reading: .relation, sampleSize: 300).run(context)
+                .write(to: folder.appendingPathComponent("at-relation"))
+        }
         return grokking.stages.map { StageReached(stage: $0.stage, step: $0.step, checkpoint: $0.checkpoint?.name) }
     }
 }

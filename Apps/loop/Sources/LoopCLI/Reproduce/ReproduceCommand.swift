@@ -20,7 +20,7 @@ struct ReproduceCommand: ParsableCommand {
 
     @Argument(help: "composition, extrapolation or systematicity.") var study: String
     @Option(help: "Seeds to train (1...N).") var seeds: Int = 3
-    @Option(help: "Settings: cpu-small (minutes per seed), cpu-medium where the study has it, or smoke (seconds, checks the pipeline).") var preset: String = "cpu-small"
+    @Option(help: "Settings: cpu-small (minutes per seed), cpu-medium (about an hour per model), or smoke (seconds, checks the pipeline).") var preset: String = "cpu-small"
     @Option(help: "Output folder (default runs/reproduce-STUDY-PRESET).") var out: String?
     @Flag(help: "Print plain progress lines even on a terminal.") var plain = false
 

@@ -186,16 +186,28 @@ extension Study {
                         sweep: 1...8, halting: nil,
                         reportedTypes: SystematicityGenerator.testTypes,
                         grokking: systematicityStages, bridgeSplits: ["test_inferred_iid", "test_inferred_ood"]),
+            StudyPreset(name: "cpu-medium",
+                        summary: "a wider model (d 128) on a graph of 100 entities and 20 relations, at most 200 000 steps per seed and model, "
+                            + "about an hour each on 2 cores: room for the third stage, which cpu-small does not reach.",
+                        data: .systematicity(SystematicityGenerator.Parameters(entities: 100, relations: 20, outDegree: 20, oodFraction: 0.2,
+                                                                              iidTestFraction: 0.05, phi: 7.2, testSizePerType: 300)),
+                        arms: [StudyArm(name: "looped", label: "looped, 2 layers × r 4",
+                                        settings: systematicityModel(layers: 2, r: 4, d: 128, steps: 200_000)),
+                               StudyArm(name: "vanilla", label: "vanilla, 8 layers × r 1",
+                                        settings: systematicityModel(layers: 8, r: 1, d: 128, steps: 200_000))],
+                        sweep: 1...8, halting: nil,
+                        reportedTypes: SystematicityGenerator.testTypes,
+                        grokking: systematicityStages, bridgeSplits: ["test_inferred_iid", "test_inferred_ood"]),
         ],
         goals: systematicityGoals)
 
     /// The systematicity models: the CPU-scale model at the reference's weight decay 0.1 (1.0 and
     /// 0.5 memorize the atomic facts far more slowly at this width), a checkpoint every 100 epochs
     /// for the stages' probes.
-    static func systematicityModel(layers: Int, r: Int) -> RunSettings {
+    static func systematicityModel(layers: Int, r: Int, d: Int = 64, steps: Int = 40_000) -> RunSettings {
         cpuModel { s in
-            s.task = "systematicity"; s.layers = layers; s.schedule = "fixed:r=\(r)"; s.weightDecay = 0.1
-            s.maxSteps = 40_000; s.evalEveryEpochs = 25; s.checkpointEveryEpochs = 100
+            s.task = "systematicity"; s.d = d; s.layers = layers; s.schedule = "fixed:r=\(r)"; s.weightDecay = 0.1
+            s.maxSteps = steps; s.evalEveryEpochs = 25; s.checkpointEveryEpochs = 100
         }
     }
 

@@ -21,6 +21,22 @@ enum StudyReport {
         try Data(text.utf8).write(to: out.appendingPathComponent("report.md"), options: .atomic)
     }
 
+    /// A run's settings as training resolves them (the task's defaults filled in by `RunSettings`).
+    static func describe(_ s: RunSettings) -> String {
+        guard let c = try? s.trainingConfig(), let schedule = try? s.schedule ?? s.preset().schedule else { return "settings that do not resolve" }
+        var parts = ["d \(s.d), \(s.layers) layers, \(s.heads) heads, positions \(s.pos)" + (s.injection ? ", input injection" : ""),
+                     "schedule `\(schedule)`, lr \(c.learningRate), weight decay \(c.weightDecay)"]
+        switch c.padding {
+        case .fixed(let n): parts.append("max_len \(n)")
+        case .longest: parts.append("padded to the longest in the batch")
+        }
+        if let shift = c.positionShift { parts.append("position shift ≤ \(shift)") }
+        parts.append(c.curriculum.map { "curriculum hops \($0.firstHop)–\($0.lastHop)" } ?? "no curriculum")
+        if let m = c.maxMinutes { parts.append(String(format: "at most %g minutes", m)) }
+        if let n = c.maxSteps { parts.append("at most \(n) steps") }
+        return parts.joined(separator: ", ")
+    }
+
     static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -40,14 +56,7 @@ enum StudyReport {
                   "- Data: \(preset.data.description).",
                   "- Seeds: \(results.seeds.map(String.init).joined(separator: ", ")); \(preset.summary)",
                   "- Models:"]
-        for arm in preset.arms {
-            let s = arm.settings
-            lines.append("  - **\(arm.label)** (`\(arm.name)`): d \(s.d), \(s.layers) layers, \(s.heads) heads, positions \(s.pos)"
-                         + "\(s.injection ? ", input injection" : ""), schedule `\(s.schedule ?? "task default")`, lr \(s.lr), weight decay \(s.weightDecay.map { "\($0)" } ?? "task default"), "
-                         + "max_len \(s.maxLen.map(String.init) ?? "task default")\(s.positionShift.map { ", position shift ≤ \($0)" } ?? "")"
-                         + (!(s.curriculum ?? (try? s.preset().usesCurriculum) ?? true) ? ", no curriculum" : ", curriculum hops \(s.firstHop)–\(s.lastHop.map(String.init) ?? "?")")
-                         + "\(s.maxMinutes.map { String(format: ", at most %g minutes", $0) } ?? "")\(s.maxSteps.map { ", at most \($0) steps" } ?? "")")
-        }
+        for arm in preset.arms { lines.append("  - **\(arm.label)** (`\(arm.name)`): " + describe(arm.settings)) }
         let training = results.arms.flatMap(\.seeds).reduce(0) { $0 + $1.trainingMinutes }
         lines += [String(format: "- Training time, summed over the runs: %.1f minutes; this call (which skips what an earlier one finished): %.1f minutes.",
                          training, minutes),

@@ -1,4 +1,4 @@
-/// Turns the items of a reference file into examples: tokenizes `input_text`, takes the label
+/// Turns the items of a reference file into examples: tokenizes `input_text`, takes the answer
 /// from `target_text`, counts hops from tokens and interns the `type` strings.
 enum ReferenceItemDecoder {
     static func decode(_ raw: UnsafeRawBufferPointer, file: String, vocabulary: Vocabulary) throws -> [Example] {
@@ -10,6 +10,7 @@ enum ReferenceItemDecoder {
         examples.reserveCapacity(raw.count / 200 + 16)
         var ids: [Int32] = []
         ids.reserveCapacity(64)
+        var answer: [Int32] = []
         var types = TypeInterner()
 
         try scanner.readItems { index, item in
@@ -25,17 +26,27 @@ enum ReferenceItemDecoder {
             guard !ids.isEmpty else {
                 throw KnowledgeGraphError.invalidItem(item: index, file: file, reason: "input_text has no <...> tokens")
             }
-            var label: Int32 = -1
+            // The answer is what the target adds to the input (the reference repeats the input
+            // before it), up to `</a>`; a target that does not repeat it is all answer.
+            answer.removeAll(keepingCapacity: true)
+            var matched = 0, prefix = true, ended = false
             if let base = target.baseAddress {
                 try TokenScanner.forEachToken(base, target.count) { p, n in
                     guard let id = table.id(p, n) else { throw unknown(p, n, index, file) }
-                    if id != answerEnd { label = id }
+                    if ended { return }
+                    if prefix && matched < ids.count && ids[matched] == id { matched += 1; return }
+                    if prefix && matched < ids.count {
+                        // The target does not repeat the whole input: what matched is answer too.
+                        answer.append(contentsOf: ids[0..<matched])
+                    }
+                    prefix = false
+                    if id == answerEnd { ended = true } else { answer.append(id) }
                 }
             }
-            guard label >= 0 else {
-                throw KnowledgeGraphError.invalidItem(item: index, file: file, reason: "target_text has no answer token before </a>")
+            guard !answer.isEmpty else {
+                throw KnowledgeGraphError.invalidItem(item: index, file: file, reason: "target_text has no answer token after the input and before </a>")
             }
-            examples.append(Example(inputIDs: ids, label: label, type: item.type.map { types.intern($0) }))
+            examples.append(Example(inputIDs: ids, answer: answer, type: item.type.map { types.intern($0) }))
         }
         return examples
     }

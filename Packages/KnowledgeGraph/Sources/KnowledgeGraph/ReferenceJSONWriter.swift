@@ -36,7 +36,8 @@ struct ReferenceJSONWriter {
         for example in examples {
             var spelling = 0
             for id in example.inputIDs { spelling += tokenBytes[Int(id)].count }
-            total += 2 + Self.inputKey.count + 2 * spelling + Self.targetKey.count + tokenBytes[Int(example.label)].count
+            total += 2 + Self.inputKey.count + 2 * spelling + Self.targetKey.count
+                + example.answer.reduce(0) { $0 + tokenBytes[Int($1)].count }
                 + answerEnd.count + Self.close.count
             if let type = example.type {
                 if typeBytes[type] == nil { typeBytes[type] = Self.escaped(type) }
@@ -67,7 +68,7 @@ struct ReferenceJSONWriter {
                 put(Self.targetKey)
                 q.update(from: inputStart, count: spelling)
                 q += spelling
-                put(tokenBytes[Int(example.label)])
+                for id in example.answer { put(tokenBytes[Int(id)]) }
                 put(answerEnd)
                 if let type = example.type {
                     if type != lastType { lastType = type; lastTypeBytes = typeBytes[type]! }

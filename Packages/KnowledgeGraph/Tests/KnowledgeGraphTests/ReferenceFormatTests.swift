@@ -114,4 +114,27 @@ final class ReferenceFormatTests: XCTestCase {
         XCTAssertEqual(parsed[0]["type"], "t\"1")
         XCTAssertEqual(try ReferenceFormat.decode(bytes, file: "x.json", vocabulary: v), [Example(inputIDs: [1], label: 2, type: "t\"1")])
     }
+
+    /// Answers of several tokens: what the target adds after repeating the input, up to `</a>`;
+    /// a target that does not repeat the input is all answer.
+    func testAnswersSpanEveryTokenAfterTheInput() throws {
+        let v = try Vocabulary(tokens: ["<pad>", "<1>", "<2>", "<+>", "<=>", "</a>"])
+        let items = """
+        [{"input_text": "<1><+><2><=>", "target_text": "<1><+><2><=><2><1></a>"},
+         {"input_text": "<1><+><1><=>", "target_text": "<1><2></a><1>"},
+         {"input_text": "<1><+><2>", "target_text": "<1><+><1></a>"}]
+        """
+        let examples = try ReferenceFormat.decode(Data(items.utf8), file: "x.json", vocabulary: v)
+        XCTAssertEqual(examples.map(\.answer), [[2, 1], [1, 2], [1, 3, 1]])
+        XCTAssertEqual(examples.map(\.label), [1, 2, 1])
+        // The writer spells the whole answer after the input, and the reader gives it back.
+        let written = ReferenceFormat.encode(examples, vocabulary: v)
+        let parsed = try JSONSerialization.jsonObject(with: written) as! [[String: String]]
+        XCTAssertEqual(parsed[0]["target_text"], "<1><+><2><=><2><1></a>")
+        XCTAssertEqual(try ReferenceFormat.decode(written, file: "y.json", vocabulary: v), examples)
+        XCTAssertThrowsError(try ReferenceFormat.decode(Data(#"[{"input_text": "<1><+>", "target_text": "<1><+></a>"}]"#.utf8),
+                                                        file: "z.json", vocabulary: v)) { error in
+            XCTAssertTrue("\(error)".contains("z.json"), "\(error)")
+        }
+    }
 }

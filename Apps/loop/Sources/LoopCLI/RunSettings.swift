@@ -55,6 +55,7 @@ struct RunSettings: Codable, Equatable {
     var clip: Double?
     var batchSize = Defaults.training.batchSize
     var predPos = Defaults.training.predictionPosition.rawValue
+    var targets = Defaults.training.targets.rawValue
     /// Fixed padding length; 0 pads to the longest sequence of each batch. Default per task.
     var maxLen: Int?
     var truncate = Defaults.training.truncate
@@ -205,6 +206,10 @@ struct RunSettings: Codable, Equatable {
             throw CLIError("--pred-pos \(predPos): expected last_token or inp_len")
         }
         c.predictionPosition = position
+        guard let targets = Targets(rawValue: targets) else {
+            throw CLIError("--targets \(targets): expected \(Targets.allCases.map(\.rawValue).joined(separator: " or "))")
+        }
+        c.targets = targets
         let maxLength = try resolvedMaxLen()
         c.padding = maxLength > 0 ? .fixed(maxLength) : .longest
         c.truncate = truncate

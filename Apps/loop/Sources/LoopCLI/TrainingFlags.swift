@@ -34,6 +34,7 @@ struct TrainingFlags: ParsableArguments {
     @Option(help: "Clip the gradient norm to this.") var clip: Double?
     @Option(help: "Batch size (default \(S.defaults.batchSize)).") var batchSize: Int?
     @Option(help: "Answer position: \(PredictionPosition.allCases.map(\.rawValue).joined(separator: " or ")) (default \(S.defaults.predPos)).") var predPos: String?
+    @Option(help: "What the loss trains: answer (the answer's tokens, teacher-forced when there are several) or sequence (every next token, language modelling; needs --pred-pos inp_len) (default \(S.defaults.targets)).") var targets: String?
     @Option(help: "Pad to this length; 0 pads to the longest in each batch (\(TaskPreset.help(\.maxLen))).") var maxLen: Int?
     @Flag(help: "Cut sequences longer than max_len instead of failing.") var truncate = false
     @Option(help: "Move each training example right by a random 0...N leading pad columns, so every position is trained and only relative order is fixed (needs last_token).") var positionShift: Int?

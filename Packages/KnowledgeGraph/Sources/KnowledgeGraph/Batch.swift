@@ -9,9 +9,13 @@ public struct Batch: Equatable, Sendable {
     public var inputIDs: [Int32]
     /// `size × length`: 1 for real tokens, 0 for padding.
     public var attentionMask: [Float]
-    /// Real tokens per row (after truncation, when it was asked for).
+    /// Real tokens per row (after truncation, when it was asked for): the input, then the answer
+    /// but its last token when the answer has several (teacher forcing).
     public var inputLengths: [Int32]
-    /// The answer token per row.
+    /// How many positions each row is read at: its last real ones (`Targets`). 1 for a one-token answer.
+    public var targetCounts: [Int32]
+    /// The tokens those positions predict, row after row (`targetCounts[i]` for row i): for
+    /// one-token answers, the answer of each row.
     public var labels: [Int32]
     /// Hop count per row, counted from the untruncated input.
     public var hops: [Int32]

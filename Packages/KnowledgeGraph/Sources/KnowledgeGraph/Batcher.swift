@@ -1,24 +1,32 @@
 /// Cuts examples into padded batches, in order (evaluation) or shuffled per epoch (training).
 /// The last, partial batch of an epoch is kept.
 ///
-/// Inputs longer than a fixed `max_len` are rejected when the batcher is made, naming the item;
+/// A row holds an example's input and, when the answer has several tokens, the answer but its
+/// last token (teacher forcing); `targets` says which tokens its last positions predict.
+///
+/// Rows longer than a fixed `max_len` are rejected when the batcher is made, naming the item;
 /// the reference's batching silently cut them. With `truncate: true` the first `max_len` tokens
-/// are kept (the label is unaffected: it is not part of the input).
+/// of a one-token answer's input are kept (the label is unaffected: it is not part of the input);
+/// a row holding answer tokens is never cut.
 public struct Batcher: Sendable {
     public let examples: [Example]
     public let batchSize: Int
     public let padding: Padding
     public let truncate: Bool
+    public let targets: Targets
 
     public var batchesPerEpoch: Int { (examples.count + batchSize - 1) / batchSize }
 
-    public init(examples: [Example], batchSize: Int, padding: Padding, truncate: Bool = false, splitName: String? = nil) throws {
+    public init(examples: [Example], batchSize: Int, padding: Padding, truncate: Bool = false, targets: Targets = .answer,
+                splitName: String? = nil) throws {
         guard batchSize >= 1 else { throw KnowledgeGraphError.invalidParameter("batch_size", reason: "must be at least 1 (got \(batchSize))") }
         guard !examples.isEmpty else { throw KnowledgeGraphError.emptySplit(splitName ?? "(examples given to the batcher)") }
         if case .fixed(let maxLength) = padding {
             guard maxLength >= 1 else { throw KnowledgeGraphError.invalidParameter("max_len", reason: "must be at least 1 (got \(maxLength))") }
-            if !truncate, let item = examples.firstIndex(where: { $0.inputIDs.count > maxLength }) {
-                throw KnowledgeGraphError.sequenceTooLong(length: examples[item].inputIDs.count, maxLength: maxLength,
+            // A row that may be cut: a one-token answer's input, predicting the answer alone.
+            let cuttable = { (e: Example) in truncate && e.answer.count == 1 && targets == .answer }
+            if let item = examples.firstIndex(where: { $0.fedTokens.count > maxLength && !cuttable($0) }) {
+                throw KnowledgeGraphError.sequenceTooLong(length: examples[item].fedTokens.count, maxLength: maxLength,
                                                           item: item, split: splitName)
             }
         }
@@ -26,10 +34,12 @@ public struct Batcher: Sendable {
         self.batchSize = batchSize
         self.padding = padding
         self.truncate = truncate
+        self.targets = targets
     }
 
-    public init(split: Split, batchSize: Int, padding: Padding, truncate: Bool = false) throws {
-        try self.init(examples: split.examples, batchSize: batchSize, padding: padding, truncate: truncate, splitName: split.name)
+    public init(split: Split, batchSize: Int, padding: Padding, truncate: Bool = false, targets: Targets = .answer) throws {
+        try self.init(examples: split.examples, batchSize: batchSize, padding: padding, truncate: truncate, targets: targets,
+                      splitName: split.name)
     }
 
     /// The epoch in file order (evaluation).
@@ -56,31 +66,42 @@ public struct Batcher: Sendable {
         let length: Int
         switch padding {
         case .fixed(let maxLength): length = maxLength
-        case .longest: length = indices.reduce(1) { max($0, examples[$1].inputIDs.count) }
+        case .longest: length = indices.reduce(1) { max($0, examples[$1].fedTokens.count) }
         }
         var ids = [Int32](repeating: 0, count: size * length)
         var mask = [Float](repeating: 0, count: size * length)
         var lengths = [Int32](repeating: 0, count: size)
-        var labels = [Int32](repeating: 0, count: size)
+        var counts = [Int32](repeating: 1, count: size)
+        var labels: [Int32] = []
+        labels.reserveCapacity(size)
         var hops = [Int32](repeating: 0, count: size)
         ids.withUnsafeMutableBufferPointer { ids in
             mask.withUnsafeMutableBufferPointer { mask in
                 for (row, index) in indices.enumerated() {
                     let example = examples[index]
-                    let n = min(example.inputIDs.count, length)
-                    let rowStart = row * length
-                    example.inputIDs.withUnsafeBufferPointer { source in
-                        (ids.baseAddress! + rowStart).update(from: source.baseAddress!, count: n)
+                    let hops32 = Int32(example.hops)
+                    hops[row] = hops32
+                    if example.answer.count == 1 && targets == .answer {
+                        // The knowledge-graph tasks' rows: the input alone, the answer read at its end.
+                        let n = min(example.inputIDs.count, length)
+                        example.inputIDs.withUnsafeBufferPointer { source in
+                            (ids.baseAddress! + row * length).update(from: source.baseAddress!, count: n)
+                        }
+                        (mask.baseAddress! + row * length).update(repeating: 1, count: n)
+                        lengths[row] = Int32(n)
+                        labels.append(example.label)
+                        continue
                     }
-                    (mask.baseAddress! + rowStart).update(repeating: 1, count: n)
-                    lengths[row] = Int32(n)
-                    labels[row] = example.label
-                    hops[row] = Int32(example.hops)
+                    let fed = example.fedTokens, predicted = example.targetTokens(targets)
+                    for (j, id) in fed.enumerated() { ids[row * length + j] = id; mask[row * length + j] = 1 }
+                    lengths[row] = Int32(fed.count)
+                    counts[row] = Int32(predicted.count)
+                    labels.append(contentsOf: predicted)
                 }
             }
         }
         return Batch(size: size, length: length, inputIDs: ids, attentionMask: mask, inputLengths: lengths,
-                     labels: labels, hops: hops, exampleIndices: Array(indices))
+                     targetCounts: counts, labels: labels, hops: hops, exampleIndices: Array(indices))
     }
 }
 

@@ -97,4 +97,26 @@ final class BatcherTests: XCTestCase {
         XCTAssertEqual(batch.inputIDs.count, batch.size * 50)
         XCTAssertTrue(batch.hops.allSatisfy { $0 <= 2 })
     }
+
+    /// Answers of several tokens: the row holds the input and the answer but its last token; the
+    /// answer loss predicts the answer at the row's last positions, language modelling every next token.
+    func testRowsOfSeveralAnswerTokensAreTeacherForced() throws {
+        let examples = [Example(inputIDs: [1, 2], answer: [3, 4], type: "a"), Example(inputIDs: [5], label: 6, type: "b")]
+        let answer = try Batcher(examples: examples, batchSize: 2, padding: .fixed(4)).batch(of: 0..<2)
+        XCTAssertEqual(answer.inputIDs, [1, 2, 3, 0, 5, 0, 0, 0])
+        XCTAssertEqual(answer.attentionMask, [1, 1, 1, 0, 1, 0, 0, 0])
+        XCTAssertEqual(answer.inputLengths, [3, 1])
+        XCTAssertEqual(answer.targetCounts, [2, 1])
+        XCTAssertEqual(answer.labels, [3, 4, 6])
+        let sequence = try Batcher(examples: examples, batchSize: 2, padding: .longest, targets: .sequence).batch(of: 0..<2)
+        XCTAssertEqual(sequence.inputIDs, [1, 2, 3, 5, 0, 0])
+        XCTAssertEqual(sequence.targetCounts, [3, 1])
+        XCTAssertEqual(sequence.labels, [2, 3, 4, 6])
+        // A row with answer tokens is never cut, even when truncation is asked for.
+        XCTAssertThrowsError(try Batcher(examples: examples, batchSize: 2, padding: .fixed(2), truncate: true, splitName: "train")) { error in
+            XCTAssertTrue("\(error)".contains("train"), "\(error)")
+        }
+        XCTAssertNoThrow(try Batcher(examples: [examples[1], Example(inputIDs: [1, 2, 3], label: 4, type: "c")], batchSize: 2,
+                                     padding: .fixed(2), truncate: true))
+    }
 }

@@ -39,7 +39,8 @@ struct LiveColumns: Equatable {
         self.columns = columns
     }
 
-    /// The input on the kept columns only, its monitored positions renumbered to match.
+    /// The input on the kept columns only, its monitored positions renumbered to match (a span's
+    /// positions are real tokens, all kept, so it stays contiguous).
     func apply(to input: ModelInput) -> ModelInput {
         let (b, t, kept) = (input.batchSize, input.length, columns.count)
         var newIndex = [Int](repeating: -1, count: t)
@@ -54,6 +55,6 @@ struct LiveColumns: Equatable {
             }
         }
         return ModelInput(ids: IDTensor(shape: [b, kept], ids: ids), mask: Tensor(shape: [b, kept], scalars: mask),
-                          positions: input.positions.map { newIndex[$0] })
+                          positions: input.positions.map { newIndex[$0] }, spans: input.spans)
     }
 }

@@ -6,12 +6,27 @@ public struct ModelInput {
     public var ids: IDTensor
     public var mask: Tensor
     public var positions: [Int]
+    /// For each example, how many consecutive positions ending at `positions[e]` are read: an answer
+    /// of several tokens under teacher forcing, or every position for language modelling. Each is a
+    /// real token. nil reads one position per example.
+    public var spans: [Int]?
 
-    public init(ids: IDTensor, mask: Tensor, positions: [Int]) {
+    public init(ids: IDTensor, mask: Tensor, positions: [Int], spans: [Int]? = nil) {
         self.ids = ids
         self.mask = mask
         self.positions = positions
+        self.spans = spans
     }
+
+    /// The positions read, example after example, ascending within each: the rows of the
+    /// monitored logits.
+    public var readPositions: [(example: Int, position: Int)] {
+        guard let spans else { return positions.enumerated().map { ($0.offset, $0.element) } }
+        return positions.indices.flatMap { e in (positions[e] - spans[e] + 1...positions[e]).map { (e, $0) } }
+    }
+
+    /// How many rows the monitored logits have.
+    public var readCount: Int { spans?.reduce(0, +) ?? positions.count }
 
     public var batchSize: Int { ids.shape[0] }
     public var length: Int { ids.shape[1] }
@@ -33,7 +48,7 @@ public struct ModelInput {
     public func examples(_ range: Range<Int>) -> ModelInput {
         let t = length
         return ModelInput(ids: IDTensor(shape: [range.count, t], ids: Array(ids.ids[range.lowerBound * t..<range.upperBound * t])),
-                          mask: mask.sliced(axis: 0, range), positions: Array(positions[range]))
+                          mask: mask.sliced(axis: 0, range), positions: Array(positions[range]), spans: spans.map { Array($0[range]) })
     }
 }
 

@@ -27,7 +27,7 @@ struct PackedRows {
     /// For each packed row, its token and its column `t`.
     let ids: IDTensor
     let columns: [Int]
-    /// For each example, the packed row and the grid slot of its monitored position.
+    /// For each read position (`ModelInput.readPositions`), its packed row and grid slot.
     let monitoredRows: IDTensor
     let monitoredSlots: IDTensor
 
@@ -66,8 +66,10 @@ struct PackedRows {
                 gridRows[slot] = row
                 parent = row
             }
-            monitoredRows.append(parent)
-            monitoredSlots.append(Int32(e * t + p))
+            for j in p - (input.spans?[e] ?? 1) + 1...p {
+                monitoredRows.append(gridRows[e * t + j])
+                monitoredSlots.append(Int32(e * t + j))
+            }
             for j in 0..<t where gridRows[e * t + j] < 0 { gridRows[e * t + j] = parent }
         }
         if slots.count == b * t { return nil }
@@ -76,8 +78,8 @@ struct PackedRows {
         self.slots = IDTensor(shape: [slots.count], ids: slots)
         self.ids = IDTensor(shape: [ids.count], ids: ids)
         self.columns = columns
-        self.monitoredRows = IDTensor(shape: [b], ids: monitoredRows)
-        self.monitoredSlots = IDTensor(shape: [b], ids: monitoredSlots)
+        self.monitoredRows = IDTensor(shape: [monitoredRows.count], ids: monitoredRows)
+        self.monitoredSlots = IDTensor(shape: [monitoredSlots.count], ids: monitoredSlots)
     }
 
     var count: Int { slots.count }

@@ -89,8 +89,8 @@ struct PassRows {
     /// `[B·T, D]` view of a grid tensor.
     private func flat(_ x: Tensor) -> Tensor { x.reshaped([batch * width, x.shape[x.rank - 1]]) }
 
-    /// Each example's monitored slot `b·T + position` in the flattened grid.
+    /// Each read position's slot `b·T + position` in the flattened grid.
     private var monitoredSlots: IDTensor {
-        IDTensor(input.positions.enumerated().map { $0.offset * width + $0.element })
+        IDTensor(input.readPositions.map { $0.example * width + $0.position })
     }
 }

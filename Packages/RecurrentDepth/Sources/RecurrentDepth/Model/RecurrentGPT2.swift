@@ -148,6 +148,19 @@ public final class RecurrentGPT2 {
         if let bad = input.positions.firstIndex(where: { !(0..<t).contains($0) }) {
             throw RecurrentDepthError.invalidInput("monitored position \(input.positions[bad]) of example \(bad) is outside 0..<\(t)")
         }
+        if let spans = input.spans {
+            guard spans.count == b else { throw RecurrentDepthError.invalidInput("\(spans.count) spans for \(b) examples") }
+            for (e, s) in spans.enumerated() {
+                let p = input.positions[e]
+                guard s >= 1, p - s + 1 >= 0 else {
+                    throw RecurrentDepthError.invalidInput("example \(e) reads \(s) positions ending at \(p)")
+                }
+                if let bad = (p - s + 1...p).first(where: { mask[e * t + $0] == 0 }) {
+                    throw RecurrentDepthError.invalidInput("example \(e) reads \(s) positions ending at \(p), but position \(bad) is padding "
+                                                           + "(answers of several tokens are read at their input's last tokens, inp_len)")
+                }
+            }
+        }
     }
 
     /// Runs the block stack `recurrence` times and returns the final hidden states of the examples
@@ -162,6 +175,9 @@ public final class RecurrentGPT2 {
     public func run(_ input: ModelInput, recurrence: Int, observer: RecurrenceObserver? = nil,
                     dropout: Dropout? = nil, gradientSteps: Int? = nil) throws -> RecurrenceOutput {
         try validate(input)
+        if observer != nil, input.spans != nil {
+            throw RecurrentDepthError.invalidInput("an observer watches one answer position per example; this input reads spans of several")
+        }
         try checkRecurrence(recurrence, gradientSteps: gradientSteps)
         let pass = recur(PassRows(input, observer: observer), recurrence: recurrence, observer: observer, dropout: dropout,
                          gradientSteps: gradientSteps, monitoredRowsOnly: false)
@@ -170,7 +186,7 @@ public final class RecurrentGPT2 {
     }
 
     /// Logits `[B, V]` at the monitored positions after `recurrence` steps (the training loss's
-    /// input). Only those rows are read, so the pass computes only what reaches them (`PassRows`):
+    /// input); with spans, `[N, V]` at every read position (`ModelInput.readPositions`). Only those rows are read, so the pass computes only what reaches them (`PassRows`):
     /// the logits are bit for bit those of `run`'s full pass.
     public func monitoredLogits(_ input: ModelInput, recurrence: Int, dropout: Dropout? = nil, gradientSteps: Int? = nil) throws -> Tensor {
         try validate(input)

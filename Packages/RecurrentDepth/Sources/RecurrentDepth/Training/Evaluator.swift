@@ -2,6 +2,8 @@ import TensorKit
 
 /// The answers a model gives to one batch, and how many recurrence steps each took.
 public struct BatchAnswers {
+    /// The argmax token at each read position (`ModelInput.readPositions`): one per example unless
+    /// the input reads spans.
     public var answers: [Int32]
     public var iterations: [Int]
 

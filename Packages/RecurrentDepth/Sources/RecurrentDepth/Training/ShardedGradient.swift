@@ -21,24 +21,28 @@ public enum BatchShards {
 }
 
 extension RecurrentGPT2 {
-    /// The training loss — mean cross-entropy of `labels` at the monitored positions after
-    /// `recurrence` steps — with its gradient added to every parameter's `grad`, as
+    /// The training loss — mean cross-entropy of `labels` at the read positions after `recurrence`
+    /// steps (one per example, or every position of each span, `ModelInput.readPositions`) — with its gradient added to every parameter's `grad`, as
     /// `loss.backward()` would, computed in `shards` contiguous slices of the batch side by side
     /// on `pool` (by default the current backend's), each on a group of its threads, and summed in
     /// slice order. Returns the loss.
     ///
-    /// Each slice's loss is weighted by its share of the batch, so the sum is the batch mean. With
+    /// Each slice's loss is weighted by its share of the batch's read positions, so the sum is the
+    /// mean over every predicted token. With
     /// dropout, each slice draws its masks from its own generator, forked from `dropout`'s in
     /// slice order (so `dropout.generator` advances by one draw per slice).
     public func addLossGradient(_ input: ModelInput, labels: IDTensor, recurrence: Int, labelSmoothing: Float = 0,
                                 dropout: Dropout? = nil, gradientSteps: Int? = nil, shards: Int = BatchShards.default,
                                 pool: ThreadPool? = BatchShards.pool) throws -> Float {
         let batch = input.batchSize
-        precondition(labels.shape == [batch], "addLossGradient: labels \(labels.shape) do not match a batch of \(batch)")
+        let rows = input.readCount
+        precondition(labels.shape == [rows], "addLossGradient: labels \(labels.shape) do not match the \(rows) positions read")
         // Checked whole, so an error names the example's place in the batch, not in a slice.
         try validate(input)
         let count = max(1, min(shards, batch))
         let bounds = (0...count).map { $0 * batch / count }
+        // Each slice's first label: its examples' read positions come before the next slice's.
+        let firstRow = bounds.map { b in input.spans.map { $0[0..<b].reduce(0, +) } ?? b }
         let dropouts = (0..<count).map { _ in
             dropout.map { Dropout(embedding: $0.embedding, attention: $0.attention, residual: $0.residual, generator: $0.generator.fork()) }
         }
@@ -51,9 +55,10 @@ extension RecurrentGPT2 {
                     let range = bounds[s]..<bounds[s + 1]
                     let logits = try self.monitoredLogits(input.examples(range), recurrence: recurrence, dropout: dropouts[s],
                                                           gradientSteps: gradientSteps)
-                    let loss = Tensor.crossEntropy(logits, targets: IDTensor(shape: [range.count], ids: Array(labels.ids[range])),
+                    let labelRange = firstRow[s]..<firstRow[s + 1]
+                    let loss = Tensor.crossEntropy(logits, targets: IDTensor(shape: [labelRange.count], ids: Array(labels.ids[labelRange])),
                                                    labelSmoothing: labelSmoothing)
-                    let weight = Float(range.count) / Float(batch)
+                    let weight = Float(labelRange.count) / Float(rows)
                     return (loss.item * weight, loss.gradients(for: parameters, Tensor(scalar: weight)))
                 } }
             }

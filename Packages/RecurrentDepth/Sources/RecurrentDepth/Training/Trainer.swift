@@ -183,7 +183,7 @@ public final class Trainer {
         let context = RecurrenceContext(step: state.step, stage: state.stage, hops: batch.hops.map(Int.init))
         let r = schedule.recurrence(for: context, generator: &state.scheduleGenerator)
         optimizer.zeroGrad()
-        let value = try model.addLossGradient(input, labels: IDTensor(shape: [batch.size], ids: batch.labels), recurrence: r,
+        let value = try model.addLossGradient(input, labels: IDTensor(shape: [batch.labels.count], ids: batch.labels), recurrence: r,
                                               labelSmoothing: config.labelSmoothing, dropout: dropout.isIdentity ? nil : dropout,
                                               gradientSteps: config.gradientSteps)
         guard value.isFinite else {
@@ -244,8 +244,13 @@ public final class Trainer {
             iterations[result.type] = result.meanIterations
         }
         state.latestAccuracy = accuracy
+        var perplexity: [String: Double]?
+        if config.targets == .sequence, let fixed = evaluator as? FixedRecurrenceEvaluator {
+            perplexity = try perplexityByType(model, split: currentTest, recurrence: fixed.recurrence, batchSize: config.evaluationBatchSize,
+                                              padding: config.padding, targets: config.targets, predictionPosition: config.predictionPosition)
+        }
         try append(MetricsRecord(kind: "eval", step: state.step, epoch: state.epoch, stage: state.stage, loss: nil, lr: lr, r: nil,
-                                 accuracy: accuracy, count: count, iterations: iterations, evaluator: evaluator.name,
+                                 accuracy: accuracy, count: count, iterations: iterations, perplexity: perplexity, evaluator: evaluator.name,
                                  caveat: evaluator.caveat, injection: model.config.inputInjection, elapsed: elapsed))
         guard let stage = state.stage, let curriculum = config.curriculum else { return false }
         let key = curriculum.testType(stage: stage)
@@ -266,7 +271,8 @@ public final class Trainer {
     /// Accuracy per test type of the examples evaluated now.
     public func evaluate() throws -> [TypeAccuracy] {
         try evaluateByType(model, split: currentTest, evaluator: evaluator, batchSize: config.evaluationBatchSize,
-                           padding: config.padding, truncate: config.truncate, predictionPosition: config.predictionPosition)
+                           padding: config.padding, truncate: config.truncate, targets: config.targets,
+                           predictionPosition: config.predictionPosition)
     }
 
     /// The mark printed with this run's evaluation numbers (`MetricsRecord.mark`); nil when there is none.
@@ -279,7 +285,8 @@ public final class Trainer {
         if split.isEmpty {
             throw RecurrentDepthError.invalidTrainingConfig("no training example has at most \(stage ?? 0) hops")
         }
-        return (split, try Batcher(examples: split.examples, batchSize: config.batchSize, padding: config.padding, truncate: config.truncate))
+        return (split, try Batcher(examples: split.examples, batchSize: config.batchSize, padding: config.padding, truncate: config.truncate,
+                                   targets: config.targets, splitName: train.name))
     }
 
     /// Fails before training when the data cannot go through this model.
@@ -289,6 +296,10 @@ public final class Trainer {
         }
         if case let .fixed(n) = config.padding, model.config.positionalEmbedding != .none, n > model.config.positions {
             throw RecurrentDepthError.invalidTrainingConfig("max_len \(n) exceeds the model's n_positions \(model.config.positions)")
+        }
+        if config.predictionPosition == .lastToken, let item = (train.examples + test.examples).first(where: { $0.answer.count > 1 }) {
+            throw RecurrentDepthError.invalidTrainingConfig("answers of several tokens (\(item.answer.count) in an item of type "
+                + "\(item.type ?? "(none)")) are read at their input's last tokens: use pred_pos inp_len, not last_token")
         }
         if let curriculum = config.curriculum {
             let types = Set(test.types)

@@ -54,6 +54,9 @@ public struct MetricsRecord: Codable, Equatable {
     public var count: [String: Int]?
     /// Mean recurrence steps used per type in evaluation.
     public var iterations: [String: Double]?
+    /// Evaluation records of language-modelling runs (next-token loss over every position):
+    /// perplexity per type at the evaluator's recurrence.
+    public var perplexity: [String: Double]? = nil
     public var evaluator: String?
     /// Evaluation records: the evaluator's caveat (`Evaluator.caveat`), when it has one.
     public var caveat: String? = nil

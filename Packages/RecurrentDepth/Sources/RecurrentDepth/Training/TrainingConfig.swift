@@ -59,6 +59,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var clipNorm: Double?
     public var batchSize: Int = 128
     public var predictionPosition: PredictionPosition = .lastToken
+    /// What the loss trains: the answer's tokens (teacher forcing when there are several) or, for
+    /// language modelling, every next token of input and answer (`Targets`).
+    public var targets: Targets = .answer
     /// KnowledgeGraph's padding: to a fixed `max_len` (the extrapolation task's 50) or to the longest in each batch.
     public var padding: Padding = .fixed(50)
     /// Cut sequences longer than the fixed padding instead of failing (the reference cuts silently).
@@ -125,6 +128,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
             if n < 0 { found.append("position shift must not be negative (got \(n))") }
             if predictionPosition != .lastToken { found.append("position shift needs pred_pos last_token (got \(predictionPosition.rawValue))") }
         }
+        if targets == .sequence && predictionPosition != .inputLength {
+            found.append("next-token loss over every position needs pred_pos inp_len (got \(predictionPosition.rawValue))")
+        }
+        if targets == .sequence && positionShift != nil { found.append("position shift and next-token loss over every position do not combine") }
         if evaluateEveryEpochs < 1 { found.append("evaluate-every-epochs must be at least 1 (got \(evaluateEveryEpochs))") }
         if let n = evaluateEverySteps, n < 1 { found.append("evaluate-every-steps must be at least 1 (got \(n))") }
         if logEverySteps < 1 { found.append("log-every-steps must be at least 1 (got \(logEverySteps))") }

@@ -63,6 +63,10 @@ struct Options {
     var repeats = 3
     /// Only the thread-scaling table.
     var scalingOnly = false
+    /// Only greedy generation with and without the key-value cache (`GenerationBenchmark.swift`).
+    var generationOnly = false
+    /// Prompts decoded together in the generation table's second rows.
+    var generationBatch = 16
 }
 
 /// The repository this benchmark was built from (Packages/RecurrentDepth/Sources/RecurrentDepthBenchmarks/main.swift).
@@ -104,6 +108,8 @@ func parseOptions() -> Options {
         case "--steps": o.steps = int()
         case "--repeat": o.repeats = int()
         case "--scaling": o.scalingOnly = true; o.passes = [.training]; args.removeFirst()
+        case "--generation": o.generationOnly = true; args.removeFirst()
+        case "--generation-batch": o.generationBatch = int()
         case "--single":
             isSingle = true; args.removeFirst()
             if let pass = args.first.flatMap(Pass.init(rawValue:)) { o.passes = [pass]; args.removeFirst() }
@@ -124,7 +130,7 @@ func parseOptions() -> Options {
             print("""
             usage: recurrentdepth-bench [--seconds S] [--repeat N] [--threads N] [--quick] [--filter TEXT] [--training | --eval]
                                         [--eval-batch B] [--gradient-steps K] [--no-peer] [--compiled-peer] [--scaling]
-                                        [--peer-python PATH] [--peer-script PATH]
+                                        [--peer-python PATH] [--peer-script PATH] [--generation [--generation-batch B]]
             For each peer shape (Scripts/pytorch/README.md), times loop's training step (forward, backward, AdamW) and
             its evaluation pass (forward without gradients and the argmax answer, at batch 1024), and the PyTorch
             peer (Scripts/pytorch/peer_bench.py) on the same shapes in the same run; Scripts/pytorch/setup-torch.sh
@@ -146,6 +152,9 @@ func parseOptions() -> Options {
             --lengths A-B (with --single) pads inputs of A to B tokens to --seq, the answer at the last position;
             --steps N times N steps instead of S seconds (steady cycle and instruction counts under perf stat:
               recurrentdepth-bench --single training --steps 20 --d 128 --layers 4 --seq 12).
+            --generation: only greedy generation (d 128, 2 layers, r 4, a 16-token prompt, 32 new tokens) with the
+              key-value cache per layer call and without it (re-running the grown sequence), in tokens/s, for one
+              prompt and for --generation-batch B prompts decoded together (default 16).
             """)
             exit(0)
         default: FileHandle.standardError.write("unknown option \(flag) (see --help)\n".data(using: .utf8)!); exit(2)
@@ -294,6 +303,12 @@ func threadScaling() {
 }
 if options.scalingOnly {
     threadScaling()
+    exit(0)
+}
+if options.generationOnly {
+    do {
+        try generationBenchmark(seconds: options.seconds, repeats: options.repeats, threads: options.threads, batch: options.generationBatch)
+    } catch { FileHandle.standardError.write("\(error)\n".data(using: .utf8)!); exit(1) }
     exit(0)
 }
 

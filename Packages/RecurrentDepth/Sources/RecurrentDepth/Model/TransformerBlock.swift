@@ -71,6 +71,15 @@ public struct TransformerBlock {
                               residual: rows.residual(h, monitoredOnly: monitoredOnly), dropout: dropout)
     }
 
+    /// The block on hidden states `[..., D]` whose attention is `attend`: it receives their fused
+    /// q, k, v (`[..., 3D]`) and returns the attention output (`[..., D]`). Greedy decoding
+    /// (`Generation.swift`) stores the keys and values in its `KVCache` here, and a new token's
+    /// row attends to the cached ones of the tokens before it; the rest is the block's own code,
+    /// so decoding cannot drift from the forward pass. No dropout: decoding is inference.
+    func callAsFunction(_ h: Tensor, attending attend: (Tensor) -> Tensor) -> Tensor {
+        afterAttention(attend(attention(ln1(h))), residual: h, dropout: nil)
+    }
+
     /// The attention's output projection into the residual, then the MLP branch.
     private func afterAttention(_ attended: Tensor, residual: Tensor, dropout: Dropout?) -> Tensor {
         let h = branch(attentionProjection, attended, addingTo: residual, dropout: dropout)

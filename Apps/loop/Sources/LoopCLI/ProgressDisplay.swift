@@ -59,6 +59,7 @@ final class ProgressDisplay {
         parts.append("epoch \(p.epoch) (\(p.batchInEpoch)/\(p.batchesPerEpoch))")
         parts.append("step \(p.step)")
         parts.append(String(format: "loss %.4f", p.loss))
+        if let term = p.regularizer { parts.append(String(format: "regularizer %.4g", term)) }
         parts.append(String(format: "lr %.2e", p.learningRate))
         parts.append("r \(p.recurrence)")
         parts.append(String(format: "%.1f steps/s", p.rate))

@@ -60,6 +60,8 @@ struct RunSettings: Codable, Equatable {
     var maxLen: Int?
     var truncate = Defaults.training.truncate
     var positionShift: Int?
+    /// The looping-inspired regularizer as `k=K,lambda=L` (`LoopingRegularizer(parsing:)`); none when unset.
+    var loopingRegularizer: String?
     // Curriculum (extrapolation)
     var curriculum: Bool?
     var firstHop = Defaults.curriculum.firstHop
@@ -215,6 +217,12 @@ struct RunSettings: Codable, Equatable {
         c.truncate = truncate
         c.gradientSteps = gradientSteps
         c.positionShift = positionShift
+        c.loopingRegularizer = try loopingRegularizer.map { text in
+            let regularizer = try LoopingRegularizer(parsing: text)
+            // Checked against the model's layers here, so that a bad k fails before the run folder is written.
+            try regularizer.check(layers: layers)
+            return regularizer
+        }
         if curriculum ?? preset.usesCurriculum {
             c.curriculum = CurriculumConfig(firstHop: firstHop, lastHop: lastHop ?? Defaults.curriculum.lastHop, threshold: threshold,
                                             forceGrokEpochs: forceGrokEpochs, learningRateDecay: lrDecay, minimumLearningRate: minLr)

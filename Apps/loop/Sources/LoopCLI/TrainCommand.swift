@@ -82,8 +82,13 @@ struct TrainCommand: ParsableCommand {
             trainer.onProgress = { display.update($0) }
             trainer.onRecord = { display.record($0) }
             if !quiet {
-                print("training \(trainer.model.parameterCount) parameters, schedule \(schedule.name), evaluation \(trainer.evaluator.name)"
-                      + (trainer.evaluationMark.map { " [\($0)]" } ?? "") + (resuming ? ", resuming at step \(trainer.state.step)" : ""))
+                // At the schedule's largest r (the model's `recurrence`) and the longest training batch.
+                let cost = ModelCost(config: trainer.model.config, recurrence: trainer.model.config.recurrence,
+                                     sequenceLength: max(trainer.trainingSequenceLength, 1))
+                print("training \(cost.summary); schedule \(schedule.name), evaluation \(trainer.evaluator.name)"
+                      + (trainer.evaluationMark.map { " [\($0)]" } ?? "")
+                      + (trainer.config.loopingRegularizer.map { ", looping regularizer \($0)" } ?? "")
+                      + (resuming ? ", resuming at step \(trainer.state.step)" : ""))
             }
             Interruption.installSignalHandlers()
             let outcome = try cliErrors { try trainer.run() }

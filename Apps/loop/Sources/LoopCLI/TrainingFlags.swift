@@ -38,6 +38,9 @@ struct TrainingFlags: ParsableArguments {
     @Option(help: "Pad to this length; 0 pads to the longest in each batch (\(TaskPreset.help(\.maxLen))).") var maxLen: Int?
     @Flag(help: "Cut sequences longer than max_len instead of failing.") var truncate = false
     @Option(help: "Move each training example right by a random 0...N leading pad columns, so every position is trained and only relative order is fixed (needs last_token).") var positionShift: Int?
+    @Option(help: ArgumentHelp("Looping-inspired regularizer (Saunshi et al. 2025): adds −lambda · Σ cos(block i·k + j, block (i+1)·k + j) over consecutive groups of k blocks and their six weight matrices, pulling the model towards k blocks looped n_layer/k times. "
+                               + LoopingRegularizer.parameters.map { "\($0.key): \($0.help)" + ($0.defaultValue.isEmpty ? "" : ", default \($0.defaultValue)") }.joined(separator: "; ") + ".",
+                               valueName: "k=K,lambda=L")) var loopingRegularizer: String?
 
     @Flag(inversion: .prefixedNo, help: "Use the hop curriculum (\(TaskPreset.help { $0.usesCurriculum ? "on" : "off" })).") var curriculum: Bool?
     @Option(help: "First curriculum stage (default \(S.defaults.firstHop)).") var firstHop: Int?

@@ -31,11 +31,11 @@ final class TrainSettingsTests: XCTestCase {
         try FileManager.default.copyItem(atPath: path("data/test.json"), toPath: path("data/held_out.json"))
         let expected: [String: Any] = [
             "data": path("data"), "task": "systematicity",
-            "d": 8, "layers": 1, "heads": 2, "positions": 40, "pos": "sinusoidal", "injection": true,
+            "d": 8, "layers": 2, "heads": 2, "positions": 40, "pos": "sinusoidal", "injection": true,
             "c_scale": Float(0.5), "embd_dropout": Float(0.05), "attn_dropout": Float(0.02), "resid_dropout": Float(0.03),
             "schedule": "fixed:r=2", "eval_halting": "fixed:r=2", "gradient_steps": 1,
             "lr": 0.002, "weight_decay": 0.2, "warmup": 3, "epochs": 7, "label_smoothing": Float(0.05), "clip": 1.5,
-            "batch_size": 16, "pred_pos": "inp_len", "max_len": 12, "truncate": true,
+            "batch_size": 16, "pred_pos": "inp_len", "max_len": 12, "truncate": true, "looping_regularizer": "k=1,lambda=0.5",
             "curriculum": true, "first_hop": 3, "last_hop": 3, "threshold": 0.5, "force_grok_epochs": 1, "lr_decay": 0.9, "min_lr": 0.0001,
             "eval_every_epochs": 2, "eval_every_steps": 3, "eval_batch_size": 32, "test_file": "held_out",
             "checkpoint_every_epochs": 3, "log_every_steps": 2, "max_steps": 2, "max_epochs": 5, "max_minutes": 1.5,
@@ -123,6 +123,40 @@ final class TrainSettingsTests: XCTestCase {
         XCTAssertEqual(try Checkpoint.decodeJSON(ModelConfig.self, from: root.appendingPathComponent("run-systematicity/checkpoints/final/config.json")).recurrence, 4)
         let lines = try Data(contentsOf: root.appendingPathComponent("run-systematicity/metrics.jsonl")).split(separator: UInt8(ascii: "\n"))
         XCTAssertEqual(try lines.map { try JSONDecoder().decode(MetricsRecord.self, from: Data($0)) }.first { $0.kind == "eval" }?.evaluator, "fixed(4)")
+    }
+
+    /// `--looping-regularizer k=K,lambda=L` reaches run.json, the training config and every training
+    /// record of metrics.jsonl, and a resumed run keeps it; a k the model's layers cannot take, or a
+    /// negative lambda, stops the run before it starts.
+    func testLoopingRegularizerReachesRunJSONTheMetricsAndTheResumedRun() throws {
+        let common = ["--d", "8", "--heads", "2", "--layers", "4", "--last-hop", "3", "--log-every-steps", "1", "--plain"]
+        let (status, message) = LoopCLI.run(["train", "--data", path("data"), "--out", path("run"), "--max-steps", "3",
+                                             "--looping-regularizer", "k=2,lambda=10"] + common)
+        XCTAssertEqual(status, 0, message)
+        XCTAssertEqual(try json("run/run.json")["looping_regularizer"] as? String, "k=2,lambda=10")
+        let saved = try Checkpoint.decodeJSON(TrainingConfig.self, from: root.appendingPathComponent("run/checkpoints/final/\(Trainer.configFile)"))
+        XCTAssertEqual(saved.loopingRegularizer, try LoopingRegularizer(groupSize: 2, strength: 10))
+
+        let (resumed, resumeMessage) = LoopCLI.run(["train", "--resume", path("run"), "--max-steps", "5", "--plain"])
+        XCTAssertEqual(resumed, 0, resumeMessage)
+        let lines = try Data(contentsOf: root.appendingPathComponent("run/metrics.jsonl")).split(separator: UInt8(ascii: "\n"))
+        let training = try lines.map { try JSONDecoder().decode(MetricsRecord.self, from: Data($0)) }.filter { $0.kind == "train" }
+        XCTAssertEqual(training.map(\.step), [1, 2, 3, 4, 5], "the resumed steps are logged too")
+        // k = 2 of 4 blocks: one pair of groups, two positions in it, six matrices each, so |term| ≤ λ·12.
+        let least = -10.0 * 2 * 6
+        for record in training {
+            let term = try XCTUnwrap(record.regularizer, "step \(record.step) has no regularizer")
+            XCTAssertTrue(term >= least && term <= -least, "step \(record.step): \(term)")
+        }
+
+        for (value, mentions) in [("k=3", "4 layers do not divide into groups of k = 3"), ("k=4", "smaller than the model's 4 layers"),
+                                  ("k=2,lambda=-1", "lambda must be finite and at least 0"), ("k=2,gamma=1", "no parameter 'gamma'")] {
+            let (bad, error) = LoopCLI.run(["train", "--data", path("data"), "--out", path("bad"), "--max-steps", "1",
+                                            "--looping-regularizer", value] + common)
+            XCTAssertNotEqual(bad, 0, value)
+            XCTAssertTrue(error.contains(mentions), "\(value): \(error)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: path("bad/run.json")), "\(value): refused before the run started")
+        }
     }
 
     /// Flags override the config file, which overrides the defaults; an unknown key names the file.

@@ -28,14 +28,30 @@ public struct ComponentSpecification: Equatable, Sendable {
 
     /// Parses `text`; `kind` (`"halting policy"`) names what it specifies in error messages.
     public init(parsing text: String, kind: String) throws {
-        func malformed(_ reason: String) -> SpecificationError { .malformed(text, kind: kind, reason: reason) }
         let colon = text.firstIndex(of: ":")
         name = String(text[..<(colon ?? text.endIndex)]).trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty else { throw malformed("no name before the parameters") }
-        values = [:]
-        guard let colon else { return }
+        guard !name.isEmpty else { throw SpecificationError.malformed(text, kind: kind, reason: "no name before the parameters") }
+        guard let colon else { values = [:]; return }
+        values = try Self.parameters(text[text.index(after: colon)...], of: text, kind: kind)
+    }
+
+    /// Parses the parameters alone, `key=value,key=value` by the same rules, for a setting that is
+    /// one thing with parameters rather than a choice among components (`--looping-regularizer
+    /// k=2,lambda=1`); `name` is what the messages call it.
+    public init(name: String, parsingParameters text: String, kind: String) throws {
+        self.name = name
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw SpecificationError.malformed(text, kind: kind, reason: "no parameters given")
+        }
+        values = try Self.parameters(Substring(text), of: text, kind: kind)
+    }
+
+    /// The items after the name: `key=value`, or a continuation of the value before.
+    private static func parameters(_ items: Substring, of text: String, kind: String) throws -> [String: String] {
+        func malformed(_ reason: String) -> SpecificationError { .malformed(text, kind: kind, reason: reason) }
+        var values: [String: String] = [:]
         var lastKey: String?
-        for item in text[text.index(after: colon)...].split(separator: ",", omittingEmptySubsequences: false) {
+        for item in items.split(separator: ",", omittingEmptySubsequences: false) {
             guard !item.isEmpty else { throw malformed("an empty item (a stray comma, or nothing after ':')") }
             guard let equals = item.firstIndex(of: "=") else {
                 guard let key = lastKey else { throw malformed("'\(item)' is not key=value") }
@@ -48,5 +64,6 @@ public struct ComponentSpecification: Equatable, Sendable {
             values[key] = String(item[item.index(after: equals)...])
             lastKey = key
         }
+        return values
     }
 }

@@ -21,6 +21,8 @@ public struct TrainingProgress {
     public var batchesPerEpoch: Int
     /// This step's loss and the recurrence it used.
     public var loss: Float
+    /// This step's looping-regularizer term −λ·R (not part of `loss`); nil without one.
+    public var regularizer: Double?
     public var recurrence: Int
     public var learningRate: Double
     public var latestAccuracy: [String: Double]
@@ -39,7 +41,8 @@ public struct TrainingProgress {
 ///     checkpoints/stage-K, epoch-N, final
 ///
 /// Each step: zero grads → forward, loss and backward (the batch in `BatchShards.default` slices
-/// side by side, each on its share of the cores) → clip → AdamW at the scheduled rate.
+/// side by side, each on its share of the cores) → the looping regularizer's gradient, if any →
+/// clip → AdamW at the scheduled rate.
 public final class Trainer {
     public static let stateFile = "trainer_state.json"
     public static let optimizerFile = "optimizer.safetensors"
@@ -64,7 +67,7 @@ public final class Trainer {
     private var stageTrain: Split
     private var batcher: Batcher
     private var lastCheckpoint: String?
-    private var pendingLoss = 0.0, pendingR = 0.0, pendingCount = 0
+    private var pendingLoss = 0.0, pendingR = 0.0, pendingRegularizer = 0.0, pendingCount = 0
 
     /// A new run. Without an `evaluator`, a fixed schedule is evaluated at its r, as the reference
     /// does; any other schedule needs one (the reference's is the Halting package's
@@ -84,6 +87,7 @@ public final class Trainer {
         }
         self.evaluator = evaluator
         self.runFolder = runFolder
+        try config.loopingRegularizer?.check(layers: model.config.layers)
         train = try dataset.split("train")
         test = try dataset.split(config.testFile)
         state = TrainerState(seed: config.seed, stage: config.curriculum?.firstHop)
@@ -129,13 +133,14 @@ public final class Trainer {
             let start = state.batchInEpoch * config.batchSize
             let indices = Array(order[start..<min(start + config.batchSize, order.count)])
             let batch = batcher.batch(of: indices)
-            let (loss, r, lr) = try trainingStep(batch)
+            let (loss, regularizer, r, lr) = try trainingStep(batch)
             stepsThisRun += 1
             state.batchInEpoch += 1
-            pendingLoss += Double(loss); pendingR += Double(r); pendingCount += 1
+            pendingLoss += Double(loss); pendingR += Double(r); pendingRegularizer += regularizer ?? 0; pendingCount += 1
             if state.step % config.logEverySteps == 0 { try logTraining(lr: lr, elapsed: elapsed()) }
             onProgress?(TrainingProgress(step: state.step, epoch: state.epoch, stage: state.stage, batchInEpoch: state.batchInEpoch,
-                                         batchesPerEpoch: batcher.batchesPerEpoch, loss: loss, recurrence: r, learningRate: lr,
+                                         batchesPerEpoch: batcher.batchesPerEpoch, loss: loss, regularizer: regularizer,
+                                         recurrence: r, learningRate: lr,
                                          latestAccuracy: state.latestAccuracy, elapsedSeconds: elapsed(),
                                          rate: Double(stepsThisRun) / max(Date().timeIntervalSince(started), 1e-9)))
 
@@ -176,8 +181,9 @@ public final class Trainer {
         }
     }
 
-    /// One optimizer step on `batch`; returns the loss, the recurrence used and the learning rate.
-    private func trainingStep(_ batch: Batch) throws -> (Float, Int, Double) {
+    /// One optimizer step on `batch`; returns the data loss, the looping regularizer's term (nil
+    /// without one), the recurrence used and the learning rate.
+    private func trainingStep(_ batch: Batch) throws -> (Float, Double?, Int, Double) {
         let batch = config.positionShift.map { shifted(batch, upTo: $0) } ?? batch
         let input = ModelInput(batch, predictionPosition: config.predictionPosition)
         let context = RecurrenceContext(step: state.step, stage: state.stage, hops: batch.hops.map(Int.init))
@@ -189,6 +195,8 @@ public final class Trainer {
         guard value.isFinite else {
             throw RecurrentDepthError.nonFiniteLoss(step: state.step, loss: value, lastCheckpoint: lastCheckpoint)
         }
+        // After the data loss's gradient, so that clipping and AdamW see the whole objective's.
+        let regularizer = try config.loopingRegularizer?.addGradient(to: model)
         if let maxNorm = config.clipNorm { _ = clipGradientNorm(model.parameters, maxNorm: maxNorm) }
         let lr = learningRateSchedule.learningRate(at: state.stageStep)
         optimizer.learningRate = lr
@@ -196,7 +204,7 @@ public final class Trainer {
         state.step += 1
         state.stageStep += 1
         state.dropoutGenerator = dropout.generator
-        return (value, r, lr)
+        return (value, regularizer, r, lr)
     }
 
     /// `batch` with each example moved right by a random 0...`limit` columns that keep the last
@@ -223,6 +231,13 @@ public final class Trainer {
         if let m = config.maxMinutes, elapsed >= m * 60 { return "max minutes (\(m))" }
         if config.curriculum == nil, state.epoch >= config.epochs { return "all \(config.epochs) epochs" }
         return nil
+    }
+
+    /// The length of the current stage's training batches at most: the fixed padding, or the
+    /// longest training input when each batch pads to its longest (what `ModelCost` is given).
+    public var trainingSequenceLength: Int {
+        if case let .fixed(n) = config.padding { return n }
+        return stageTrain.examples.map(\.inputIDs.count).max() ?? 0
     }
 
     // MARK: - Evaluation and the curriculum
@@ -316,8 +331,9 @@ public final class Trainer {
         guard pendingCount > 0 else { return }
         try append(MetricsRecord(kind: "train", step: state.step, epoch: state.epoch, stage: state.stage,
                                  loss: pendingLoss / Double(pendingCount), lr: lr, r: pendingR / Double(pendingCount),
+                                 regularizer: config.loopingRegularizer == nil ? nil : pendingRegularizer / Double(pendingCount),
                                  accuracy: nil, count: nil, iterations: nil, evaluator: nil, elapsed: elapsed))
-        pendingLoss = 0; pendingR = 0; pendingCount = 0
+        pendingLoss = 0; pendingR = 0; pendingRegularizer = 0; pendingCount = 0
     }
 
     private var metricsURL: URL { runFolder.appendingPathComponent(Self.metricsFile) }

@@ -49,6 +49,9 @@ public struct MetricsRecord: Codable, Equatable {
     public var lr: Double
     /// Mean recurrence used by the training batches since the previous record.
     public var r: Double?
+    /// Training records of a run with a looping regularizer: the mean of its term −λ·R over the
+    /// steps since the previous record (`LoopingRegularizer`; not included in `loss`).
+    public var regularizer: Double? = nil
     public var accuracy: [String: Double]?
     /// Number of evaluated examples per type.
     public var count: [String: Int]?

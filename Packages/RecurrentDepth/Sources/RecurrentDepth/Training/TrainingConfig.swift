@@ -74,6 +74,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// answer chains longer than the trained ones. Evaluation is not shifted. nil: no shift, as the
     /// reference. Needs `last_token`.
     public var positionShift: Int?
+    /// The looping-inspired regularizer (`LoopingRegularizer`, Saunshi et al. 2025): at every step
+    /// the gradient of its term −λ·R is added to the data loss's, pulling groups of k blocks towards
+    /// one looped block. nil: none, as the reference.
+    public var loopingRegularizer: LoopingRegularizer?
     public var curriculum: CurriculumConfig?
     /// Evaluate every this many epochs...
     public var evaluateEveryEpochs: Int = 1

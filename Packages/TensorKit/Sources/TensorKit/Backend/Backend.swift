@@ -130,6 +130,8 @@ public protocol Backend: AnyObject {
                hyper: AdamWStep)
     /// Σ x² in double precision (for gradient-norm clipping), summed in a fixed order.
     func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Double
+    /// Σ aᵢ·bᵢ in double precision (inner products of whole tensors), summed in a fixed order.
+    func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double
 }
 
 /// The scalars of one AdamW step, derived in double precision as PyTorch's Python code derives them.

@@ -290,4 +290,10 @@ public final class ReferenceBackend: Backend {
         for i in 0..<count { acc += Double(x[i]) * Double(x[i]) }
         return acc
     }
+
+    public func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
+        var acc: Double = 0
+        for i in 0..<count { acc += Double(a[i]) * Double(b[i]) }
+        return acc
+    }
 }

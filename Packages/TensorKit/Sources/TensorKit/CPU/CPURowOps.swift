@@ -218,25 +218,28 @@ extension CPUBackend {
         }
     }
 
-    public func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Double {
+    public func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Double { dot(x, x, count: count) }
+
+    public func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
         // Fixed 4096-element blocks, each in double, added in block order: thread-count independent.
         let block = 4096, blocks = (count + block - 1) / block
         var partials = [Double](repeating: 0, count: blocks)
         partials.withUnsafeMutableBufferPointer { part in
             let out = part.baseAddress!
             parallelRanges(blocks, grain: 8) { r in
-                for b in r {
+                for k in r {
                     var acc = SIMD8<Double>()
-                    var i = b * block
+                    var i = k * block
                     let end = Swift.min(count, i + block)
                     while i + 8 <= end {
-                        let v = SIMD8<Double>(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
-                        acc = acc.addingProduct(v, v)
+                        let u = SIMD8<Double>(UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self))
+                        let v = SIMD8<Double>(UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self))
+                        acc = acc.addingProduct(u, v)
                         i += 8
                     }
                     var s = acc.sum()
-                    while i < end { s += Double(x[i]) * Double(x[i]); i += 1 }
-                    out[b] = s
+                    while i < end { s += Double(a[i]) * Double(b[i]); i += 1 }
+                    out[k] = s
                 }
             }
         }

@@ -8,14 +8,20 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
     public enum Parameters: Equatable, Sendable {
         case depthExtrapolation(DepthExtrapolationGenerator.Parameters)
         case systematicity(SystematicityGenerator.Parameters)
+        case addition(AdditionGenerator.Parameters)
+        case induction(InductionGenerator.Parameters)
+        case assignment(AssignmentGenerator.Parameters)
     }
 
-    /// `depth-extrapolation` or `systematicity`.
+    /// `depth-extrapolation`, `systematicity`, `addition`, `induction` or `assignment`.
     public var generator: String { parameters.generatorName }
     public var seed: UInt64 {
         switch parameters {
         case .depthExtrapolation(let p): return p.seed
         case .systematicity(let p): return p.seed
+        case .addition(let p): return p.seed
+        case .induction(let p): return p.seed
+        case .assignment(let p): return p.seed
         }
     }
     public var parameters: Parameters
@@ -31,6 +37,9 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
         switch parameters {
         case .depthExtrapolation(let p): return try DepthExtrapolationGenerator(parameters: p).generate()
         case .systematicity(let p): return try SystematicityGenerator(parameters: p).generate()
+        case .addition(let p): return try AdditionGenerator(parameters: p).generate()
+        case .induction(let p): return try InductionGenerator(parameters: p).generate()
+        case .assignment(let p): return try AssignmentGenerator(parameters: p).generate()
         }
     }
 
@@ -47,6 +56,12 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
             parameters = .depthExtrapolation(try c.decode(DepthExtrapolationGenerator.Parameters.self, forKey: .parameters))
         case SystematicityGenerator.name:
             parameters = .systematicity(try c.decode(SystematicityGenerator.Parameters.self, forKey: .parameters))
+        case AdditionGenerator.name:
+            parameters = .addition(try c.decode(AdditionGenerator.Parameters.self, forKey: .parameters))
+        case InductionGenerator.name:
+            parameters = .induction(try c.decode(InductionGenerator.Parameters.self, forKey: .parameters))
+        case AssignmentGenerator.name:
+            parameters = .assignment(try c.decode(AssignmentGenerator.Parameters.self, forKey: .parameters))
         default:
             throw DecodingError.dataCorruptedError(forKey: .generator, in: c, debugDescription: "unknown generator \(generator)")
         }
@@ -61,6 +76,9 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
         switch parameters {
         case .depthExtrapolation(let p): try c.encode(p, forKey: .parameters)
         case .systematicity(let p): try c.encode(p, forKey: .parameters)
+        case .addition(let p): try c.encode(p, forKey: .parameters)
+        case .induction(let p): try c.encode(p, forKey: .parameters)
+        case .assignment(let p): try c.encode(p, forKey: .parameters)
         }
     }
 
@@ -85,6 +103,9 @@ extension DatasetManifest.Parameters {
         switch self {
         case .depthExtrapolation: return DepthExtrapolationGenerator.name
         case .systematicity: return SystematicityGenerator.name
+        case .addition: return AdditionGenerator.name
+        case .induction: return InductionGenerator.name
+        case .assignment: return AssignmentGenerator.name
         }
     }
 }

@@ -47,6 +47,16 @@ public struct GeneratedDataset: Sendable {
         try AtomicFile.write(try manifest.encoded(), to: directory.appendingPathComponent(DatasetManifest.fileName))
     }
 
+    /// A dataset from its training and test items: `valid` and `test_small` are the first
+    /// `smallTestPerType` items of each test type.
+    static func assembled(manifest: DatasetManifest, vocabulary: Vocabulary, train: [Example], test: [Example],
+                          smallTestPerType: Int) -> GeneratedDataset {
+        let testSplit = Split(name: "test", examples: test)
+        let small = smallSplit(of: testSplit, perType: smallTestPerType, name: "test_small")
+        return GeneratedDataset(manifest: manifest, vocabulary: vocabulary, train: Split(name: "train", examples: train),
+                                valid: Split(name: "valid", examples: small.examples), test: testSplit, testSmall: small)
+    }
+
     /// The small test file: the first `perType` items of each type of `test`, in test's order.
     static func smallSplit(of test: Split, perType: Int, name: String) -> Split {
         var taken: [String: Int] = [:]

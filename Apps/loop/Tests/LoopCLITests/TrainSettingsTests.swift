@@ -35,7 +35,7 @@ final class TrainSettingsTests: XCTestCase {
             "c_scale": Float(0.5), "embd_dropout": Float(0.05), "attn_dropout": Float(0.02), "resid_dropout": Float(0.03),
             "schedule": "fixed:r=2", "eval_halting": "fixed:r=2", "gradient_steps": 1,
             "lr": 0.002, "weight_decay": 0.2, "warmup": 3, "epochs": 7, "label_smoothing": Float(0.05), "clip": 1.5,
-            "batch_size": 16, "pred_pos": "inp_len", "max_len": 12, "truncate": true, "looping_regularizer": "k=1,lambda=0.5",
+            "batch_size": 16, "pred_pos": "inp_len", "targets": "sequence", "max_len": 12, "truncate": true, "looping_regularizer": "k=1,lambda=0.5",
             "curriculum": true, "first_hop": 3, "last_hop": 3, "threshold": 0.5, "force_grok_epochs": 1, "lr_decay": 0.9, "min_lr": 0.0001,
             "eval_every_epochs": 2, "eval_every_steps": 3, "eval_batch_size": 32, "test_file": "held_out",
             "checkpoint_every_epochs": 3, "log_every_steps": 2, "max_steps": 2, "max_epochs": 5, "max_minutes": 1.5,

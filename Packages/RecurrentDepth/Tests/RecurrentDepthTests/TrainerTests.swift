@@ -407,7 +407,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(attempt({ $0.padding = .fixed(10) }, positions: 8).contains("max_len 10"))
         let tooLong = try XCTUnwrap(try data.split("train").examples.firstIndex { $0.inputIDs.count > 2 })
         XCTAssertEqual(attempt({ $0.padding = .fixed(2) }),
-                       "item \(tooLong) has 3 input tokens, more than max_len 2 (ask for truncation explicitly to keep the first 2)")
+                       "train: item \(tooLong) has 3 input tokens, more than max_len 2 (ask for truncation explicitly to keep the first 2)")
         XCTAssertTrue(attempt({ $0.curriculum = CurriculumConfig(firstHop: 2, lastHop: 5) }).contains("3hop_test"))
         XCTAssertTrue(attempt({ $0.testFile = "nonexistent" }).contains("nonexistent"))
         XCTAssertTrue(attempt({ $0.positionShift = 2; $0.predictionPosition = .inputLength }).contains("position shift needs pred_pos last_token"))

@@ -13,7 +13,7 @@
 /// (`{k}hop_train`); `test.json` holds a sample of atomic facts (`atomic_facts`), and per hop a
 /// sample of the training chains (`{k}hop_train`) and the test chains (`{k}hop_test`);
 /// `test_small.json` and `valid.json` hold the first `smallTestPerType` items of each test type.
-public struct DepthExtrapolationGenerator: Sendable {
+public struct DepthExtrapolationGenerator: DatasetGenerator {
     public static let name = "depth-extrapolation"
 
     public struct Parameters: Codable, Equatable, Sendable {
@@ -238,14 +238,6 @@ public struct DepthExtrapolationGenerator: Sendable {
             _ = chain.withUnsafeBufferPointer { set.insert($0) }
         }
         return set
-    }
-
-    /// Generates and writes the dataset to `directory`.
-    @discardableResult
-    public func write(to directory: URL) throws -> GeneratedDataset {
-        let dataset = try generate()
-        try dataset.write(to: directory)
-        return dataset
     }
 }
 

@@ -15,7 +15,7 @@ import Foundation
 /// `test.json` holds up to `testSizePerType` sampled items of each of `id_atomic`, `ood_atomic`,
 /// `train_inferred`, `test_inferred_iid`, `test_inferred_ood`; `test_small.json` and
 /// `valid.json` hold the first `smallTestPerType` of each test type.
-public struct SystematicityGenerator: Sendable {
+public struct SystematicityGenerator: DatasetGenerator {
     public static let name = "systematicity"
     public static let testTypes = ["id_atomic", "ood_atomic", "train_inferred", "test_inferred_iid", "test_inferred_ood"]
 
@@ -199,12 +199,5 @@ public struct SystematicityGenerator: Sendable {
                                 train: Split(name: "train", examples: train),
                                 valid: Split(name: "valid", examples: small.examples),
                                 test: testSplit, testSmall: small)
-    }
-
-    @discardableResult
-    public func write(to directory: URL) throws -> GeneratedDataset {
-        let dataset = try generate()
-        try dataset.write(to: directory)
-        return dataset
     }
 }

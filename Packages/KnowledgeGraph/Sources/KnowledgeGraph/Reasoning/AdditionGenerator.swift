@@ -24,7 +24,7 @@ import Foundation
 /// Files: `train.json` holds the training items, typed `addition_n{numbers}_d{digits}_train`;
 /// `test.json` the test items (`…_test`) and a sample of `trainSampleInTest` training items
 /// (`…_train`); `test_small.json` and `valid.json` the first `smallTestPerType` of each test type.
-public struct AdditionGenerator: Sendable {
+public struct AdditionGenerator: DatasetGenerator {
     public static let name = "addition"
 
     public struct Parameters: Codable, Equatable, Sendable {
@@ -161,22 +161,10 @@ public struct AdditionGenerator: Sendable {
             }
         }
         let train = Array(drawn[0..<p.trainSize])
-        var test = drawn[p.trainSize...].map { e -> Example in
-            var e = e
-            e.type = testType
-            return e
-        }
+        var test = Example.retyped(drawn[p.trainSize...], as: testType)
         test += rng.sample(min(p.trainSampleInTest, train.count), from: train)
         return GeneratedDataset.assembled(manifest: DatasetManifest(parameters: .addition(p)), vocabulary: vocabulary,
                                           train: train, test: test, smallTestPerType: p.smallTestPerType)
-    }
-
-    /// Generates and writes the dataset to `directory`.
-    @discardableResult
-    public func write(to directory: URL) throws -> GeneratedDataset {
-        let dataset = try generate()
-        try dataset.write(to: directory)
-        return dataset
     }
 
     /// `value`'s decimal digits, most significant first, zero-padded to `width`.

@@ -32,7 +32,7 @@ import Foundation
 /// (`assignment_d{k}_train`), the next `testPerDepth` test items (`assignment_d{k}_test`); `test.json`
 /// also holds `trainSampleInTest` training items per depth, and `test_small.json` and `valid.json`
 /// the first `smallTestPerType` of each test type.
-public struct AssignmentGenerator: Sendable {
+public struct AssignmentGenerator: DatasetGenerator {
     public static let name = "assignment"
 
     public struct Parameters: Codable, Equatable, Sendable {
@@ -215,25 +215,13 @@ public struct AssignmentGenerator: Sendable {
             let depthTrain = Array(drawn[0..<p.trainPerDepth])
             train += depthTrain
             trainByDepth.append(depthTrain)
-            test += drawn[p.trainPerDepth...].map { e -> Example in
-                var e = e
-                e.type = stem + "_test"
-                return e
-            }
+            test += Example.retyped(drawn[p.trainPerDepth...], as: stem + "_test")
         }
         for depthTrain in trainByDepth {
             test += rng.sample(min(p.trainSampleInTest, depthTrain.count), from: depthTrain)
         }
         return GeneratedDataset.assembled(manifest: DatasetManifest(parameters: .assignment(p)), vocabulary: vocabulary,
                                           train: train, test: test, smallTestPerType: p.smallTestPerType)
-    }
-
-    /// Generates and writes the dataset to `directory`.
-    @discardableResult
-    public func write(to directory: URL) throws -> GeneratedDataset {
-        let dataset = try generate()
-        try dataset.write(to: directory)
-        return dataset
     }
 
     /// The queried value, computed from the input alone: the statements (`x <=> y <;>` or

@@ -26,7 +26,7 @@ import Foundation
 /// the next `testSize` test items (`induction_p{hops}_test`); `test.json` also holds a sample of
 /// `trainSampleInTest` training items, and `test_small.json` and `valid.json` the first
 /// `smallTestPerType` of each test type.
-public struct InductionGenerator: Sendable {
+public struct InductionGenerator: DatasetGenerator {
     public static let name = "induction"
 
     public struct Parameters: Codable, Equatable, Sendable {
@@ -160,22 +160,10 @@ public struct InductionGenerator: Sendable {
             return Example(inputIDs: sequence.map { symbolID[$0] }, label: symbolID[sequence[position]], type: trainType)
         }
         let train = Array(drawn[0..<p.trainSize])
-        var test = drawn[p.trainSize...].map { e -> Example in
-            var e = e
-            e.type = testType
-            return e
-        }
+        var test = Example.retyped(drawn[p.trainSize...], as: testType)
         test += rng.sample(min(p.trainSampleInTest, train.count), from: train)
         return GeneratedDataset.assembled(manifest: DatasetManifest(parameters: .induction(p)), vocabulary: vocabulary,
                                           train: train, test: test, smallTestPerType: p.smallTestPerType)
-    }
-
-    /// Generates and writes the dataset to `directory`.
-    @discardableResult
-    public func write(to directory: URL) throws -> GeneratedDataset {
-        let dataset = try generate()
-        try dataset.write(to: directory)
-        return dataset
     }
 
     /// The symbol `hops` hops from the input's last token, found by searching back from each

@@ -92,6 +92,39 @@ final class TrainerTests: XCTestCase {
         XCTAssertNotNil(reached, "training accuracy never reached 95% in \(config.maxSteps!) steps: \(trainer.state.latestAccuracy)")
     }
 
+    /// Answers of several tokens train end to end: sums of two one-digit numbers (two answer
+    /// digits, teacher-forced) are memorized, exact match, within a bounded number of steps; rows
+    /// hold the answer but its last digit; a language-modelling run logs perplexity.
+    func testAnswersOfSeveralTokensAreLearned() throws {
+        let folder = temporaryFolder().appendingPathComponent("data")
+        _ = try AdditionGenerator(parameters: .init(numbers: 2, digits: 1, trainSize: 60, testSize: 20, trainSampleInTest: 60,
+                                                    smallTestPerType: 2, seed: 3)).write(to: folder)
+        let data = try Dataset.load(from: folder)
+        var config = TrainingConfig()
+        (config.learningRate, config.warmupSteps, config.weightDecay, config.batchSize) = (3e-3, 20, 0.01, 30)
+        (config.padding, config.predictionPosition, config.maxSteps, config.evaluateEveryEpochs, config.seed) = (.longest, .inputLength, 1500, 10, 1)
+        let trainer = try Trainer(model: try model(vocab: data.vocabulary.count, d: 64), dataset: data, config: config,
+                                  schedule: FixedRecurrence(2), runFolder: temporaryFolder())
+        XCTAssertEqual(trainer.trainingSequenceLength, 5, "`a + b =` and the sum's first digit")
+        var reached: Int?
+        trainer.onRecord = { record in
+            if reached == nil, let a = record.accuracy?["addition_n2_d1_train"], a >= 0.95 { reached = record.step; Interruption.request() }
+        }
+        _ = try trainer.run()
+        XCTAssertNotNil(reached, "training sums never reached 95% exact match: \(trainer.state.latestAccuracy)")
+
+        Interruption.reset()
+        config.targets = .sequence
+        config.maxSteps = 20
+        let lm = try Trainer(model: try model(vocab: data.vocabulary.count), dataset: data, config: config,
+                             schedule: FixedRecurrence(2), runFolder: temporaryFolder())
+        var perplexity: [String: Double]?
+        lm.onRecord = { if let p = $0.perplexity { perplexity = p } }
+        _ = try lm.run()
+        let measured = try XCTUnwrap(perplexity?["addition_n2_d1_test"])
+        XCTAssertTrue(measured > 1 && measured < Double(data.vocabulary.count) * 4, "\(measured)")
+    }
+
     /// Stopping and resuming gives the same losses, step for step, as the uninterrupted run —
     /// with dropout, a dynamic recurrence, random position shifts and a stop in the middle of an epoch.
     func testResumeContinuesExactly() throws {

@@ -1,26 +1,32 @@
 import ArgumentParser
 import Foundation
 
-/// `loop reproduce STUDY`: a phenomenon of the paper from scratch, over seeds, ending in a report.
+/// `loop reproduce STUDY`: a finding of a paper from scratch, over seeds, ending in a report.
 struct ReproduceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reproduce",
-        abstract: "Reproduce a finding of Loop, Think & Generalize from scratch: data, training over seeds, sweep, halting, report.",
+        abstract: "Reproduce a paper's finding from scratch: data, training over seeds, evaluation, report.",
         discussion: """
-        Studies: \(Study.all.map { "\($0.name) (presets \($0.allPresets.map(\.name).joined(separator: ", ")))" }.joined(separator: "; ")).
+        Studies: \(ReproducibleStudies.all.map { "\($0.name) (presets \($0.presetNames.joined(separator: ", ")))" }.joined(separator: "; ")).
+        composition, extrapolation and systematicity are findings of Loop, Think & Generalize; looped-vs-deep is
+        the comparison of Saunshi et al., Reasoning with Latent Thoughts (ICLR 2025): a k-layer block looped L
+        times against the kL-layer model of equal FLOPs, the k-layer model of equal parameters, and the deep model
+        with the looping-inspired regularizer, on n-ary addition, p-hop induction and variable assignment.
         Writes OUT/report.md (the paper's claim, each goal met or not with its figures), OUT/results.json (every
-        number, per seed), OUT/figures/*.svg, and per model and seed a normal training run with its sweep.json and
-        halting.json. Running the same command again resumes an interrupted study and skips what is done.
+        number, per seed), OUT/figures/*.svg, and per model and seed a normal training run with what was measured
+        on it (sweep.json and halting.json; looped-vs-deep: OUT/TASK/MODEL/seed-S/result.json, exact match at the
+        model's own r). Running the same command again resumes an interrupted study and skips what is done.
 
         Examples:
           loop reproduce composition
           loop reproduce extrapolation --seeds 3 --out runs/extrapolation
+          loop reproduce looped-vs-deep --preset cpu-small
         """
     )
 
-    @Argument(help: "composition, extrapolation or systematicity.") var study: String
+    @Argument(help: "composition, extrapolation, systematicity or looped-vs-deep.") var study: String
     @Option(help: "Seeds to train (1...N).") var seeds: Int = 3
-    @Option(help: "Settings: cpu-small (minutes per seed), cpu-medium (about an hour per model), or smoke (seconds, checks the pipeline).") var preset: String = "cpu-small"
+    @Option(help: "Settings: cpu-small (minutes per seed; looped-vs-deep: the whole study in about half an hour), cpu-medium (about an hour per model; looped-vs-deep: larger tasks), or smoke (seconds, checks the pipeline).") var preset: String = "cpu-small"
     @Option(help: "Output folder (default runs/reproduce-STUDY-PRESET).") var out: String?
     @Flag(help: "Print plain progress lines even on a terminal.") var plain = false
 
@@ -30,20 +36,19 @@ struct ReproduceCommand: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        let study = try Study.named(self.study)
-        let preset = try study.preset(named: self.preset)
-        let folder = URL(fileURLWithPath: out ?? "runs/reproduce-\(study.name)-\(preset.name)")
-        print("loop reproduce \(study.name) (\(preset.name)): \(preset.arms.count) model(s) × \(seeds) seed(s), \(preset.summary)")
-        let runner = StudyRunner(study: study, preset: preset, seeds: (1...seeds).map(UInt64.init), out: folder, plain: plain)
-        guard let results = try runner.run() else {
-            print("stopped; run the same command again to continue: \(Self.commandLine(study: study.name, preset: preset.name, seeds: seeds, out: folder.path))")
+        let study = try ReproducibleStudies.named(self.study)
+        let plan = try study.plan(preset: preset, seeds: seeds)
+        let outPath = out ?? "runs/reproduce-\(study.name)-\(preset)"
+        let folder = URL(fileURLWithPath: outPath)
+        // The folder as given, so that the report's command is the one typed (not this machine's absolute path).
+        let command = Self.commandLine(study: study.name, preset: preset, seeds: seeds, out: outPath)
+        print("loop reproduce \(study.name) (\(preset)): \(plan)")
+        guard let goals = try study.reproduce(preset: preset, seeds: (1...seeds).map(UInt64.init), out: folder, plain: plain,
+                                              command: command, started: started) else {
+            print("stopped; run the same command again to continue: \(command)")
             throw ExitCode(130)
         }
-        let goals = study.goals(results)
         let minutes = Date().timeIntervalSince(started) / 60
-        try StudyReport.write(results, study: study, preset: preset, goals: goals,
-                              command: Self.commandLine(study: study.name, preset: preset.name, seeds: seeds, out: folder.path),
-                              minutes: minutes, to: folder)
         for goal in goals { print("\(goal.met ? "met    " : "NOT met") \(goal.goal): \(goal.measured)") }
         print(String(format: "report: %@ (%.1f minutes)", folder.appendingPathComponent("report.md").path, minutes))
     }

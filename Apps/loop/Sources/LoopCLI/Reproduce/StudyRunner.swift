@@ -45,16 +45,9 @@ struct StudyRunner {
         return StudyResults(study: study.name, preset: preset.name, seeds: seeds, arms: arms, types: preset.reportedTypes)
     }
 
-    /// The dataset, generated once into a temporary folder and moved into place, so a stopped
-    /// generation never leaves a half-written dataset behind.
+    /// The dataset, generated once and moved into place (`StudyStep.generateOnce`).
     private func writeData() throws {
-        guard !FileManager.default.fileExists(atPath: dataFolder.appendingPathComponent("dataset.json").path) else { return }
-        print("generating the data: \(preset.data.description)")
-        let partial = out.appendingPathComponent("data.partial")
-        try? FileManager.default.removeItem(at: partial)
-        try cliErrors { try preset.data.write(to: partial) }
-        try? FileManager.default.removeItem(at: dataFolder)
-        try FileManager.default.moveItem(at: partial, to: dataFolder)
+        try StudyStep.generateOnce(into: dataFolder, describing: preset.data.description) { try preset.data.write(to: $0) }
     }
 
     /// The run's settings for one seed: the arm's, on this study's data.
@@ -75,18 +68,7 @@ struct StudyRunner {
         let settings = settings(arm, seed: seed)
         let train = folder.appendingPathComponent("train")
         let final = train.appendingPathComponent("checkpoints/final")
-        var summary = (try? String(contentsOf: folder.appendingPathComponent("training.txt"), encoding: .utf8)) ?? ""
-        if !FileManager.default.fileExists(atPath: final.path) {
-            let resuming = FileManager.default.fileExists(atPath: train.appendingPathComponent("checkpoints/latest").path)
-            print("\(label) training\(resuming ? " (resuming)" : ""): \(arm.label)")
-            let training = try TrainCommand.train(settings, runFolder: train, resuming: resuming, plain: plain)
-            summary = training.summary
-            if case .interrupted = training.outcome {
-                print(summary)
-                return nil
-            }
-            try Data(summary.utf8).write(to: folder.appendingPathComponent("training.txt"), options: .atomic)
-        }
+        guard let summary = try StudyStep.trainOnce(settings, in: folder, label: label, model: arm.label, plain: plain) else { return nil }
         print("\(label) \(summary.split(separator: "\n").first ?? "")")
 
         let state = try cliErrors { try Checkpoint.decodeJSON(TrainerState.self, from: final.appendingPathComponent(Trainer.stateFile)) }

@@ -8,13 +8,15 @@ struct ReproduceCommand: ParsableCommand {
         abstract: "Reproduce a paper's finding from scratch: data, training over seeds, evaluation, report.",
         discussion: """
         Studies: \(ReproducibleStudies.all.map { "\($0.name) (presets \($0.presetNames.joined(separator: ", ")))" }.joined(separator: "; ")).
-        composition, extrapolation and systematicity are findings of Loop, Think & Generalize; looped-vs-deep is
-        the comparison of Saunshi et al., Reasoning with Latent Thoughts (ICLR 2025): a k-layer block looped L
-        times against the kL-layer model of equal FLOPs, the k-layer model of equal parameters, and the deep model
+
+        composition, extrapolation and systematicity are findings of Loop, Think & Generalize; looped-vs-deep is \
+        the comparison of Saunshi et al., Reasoning with Latent Thoughts (ICLR 2025): a k-layer block looped L \
+        times against the kL-layer model of equal FLOPs, the k-layer model of equal parameters, and the deep model \
         with the looping-inspired regularizer, on n-ary addition, p-hop induction and variable assignment.
-        Writes OUT/report.md (the paper's claim, each goal met or not with its figures), OUT/results.json (every
-        number, per seed), OUT/figures/*.svg, and per model and seed a normal training run with what was measured
-        on it (sweep.json and halting.json; looped-vs-deep: OUT/TASK/MODEL/seed-S/result.json, exact match at the
+
+        Writes OUT/report.md (the paper's claim, each goal met or not with its figures), OUT/results.json (every \
+        number, per seed), OUT/figures/*.svg, and per model and seed a normal training run with what was measured \
+        on it (sweep.json and halting.json; looped-vs-deep: OUT/TASK/MODEL/seed-S/result.json, exact match at the \
         model's own r). Running the same command again resumes an interrupted study and skips what is done.
 
         Examples:

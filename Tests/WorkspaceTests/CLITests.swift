@@ -4,35 +4,13 @@ import LoopCLI
 
 /// `loop` end to end on tiny data, in-process: each command's files, their JSON keys, exit
 /// statuses and messages.
-final class CLITests: XCTestCase {
-    var root: URL!
-
-    override func setUpWithError() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("loop-cli-\(UInt64.random(in: 0 ... .max))")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: root) }
-
-    func path(_ name: String) -> String { root.appendingPathComponent(name).path }
-
-    @discardableResult
-    func loop(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) -> String {
-        let (status, message) = LoopCLI.run(arguments)
-        XCTAssertEqual(status, 0, "loop \(arguments.joined(separator: " ")) failed: \(message)", file: file, line: line)
-        return message
-    }
-
+final class CLITests: CLITestCase {
     func fails(_ arguments: [String], mentioning parts: [String], file: StaticString = #filePath, line: UInt = #line) {
         let (status, message) = LoopCLI.run(arguments)
         XCTAssertNotEqual(status, 0, "loop \(arguments.joined(separator: " ")) should fail", file: file, line: line)
         for part in parts {
             XCTAssertTrue(message.contains(part), "\"\(message)\" should mention \(part)", file: file, line: line)
         }
-    }
-
-    func json(_ name: String) throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent(name))) as! [String: Any]
     }
 
     func metrics(_ run: String) throws -> [[String: Any]] {

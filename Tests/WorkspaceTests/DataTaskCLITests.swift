@@ -4,25 +4,7 @@ import LoopCLI
 
 /// `loop data addition|induction|assignment` end to end: the files and types each writes from its
 /// flags, their errors, and `loop data validate` recomputing every answer from its input.
-final class DataTaskCLITests: XCTestCase {
-    var root: URL!
-
-    override func setUpWithError() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("loop-data-tasks-\(UInt64.random(in: 0 ... .max))")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: root) }
-
-    func path(_ name: String) -> String { root.appendingPathComponent(name).path }
-
-    @discardableResult
-    func loop(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) -> String {
-        let (status, message) = LoopCLI.run(arguments)
-        XCTAssertEqual(status, 0, "loop \(arguments.joined(separator: " ")) failed: \(message)", file: file, line: line)
-        return message
-    }
-
+final class DataTaskCLITests: CLITestCase {
     func fails(_ arguments: [String], mentioning parts: [String], file: StaticString = #filePath, line: UInt = #line) {
         let (status, message) = LoopCLI.run(arguments)
         XCTAssertNotEqual(status, 0, "loop \(arguments.joined(separator: " ")) should fail", file: file, line: line)

@@ -4,22 +4,7 @@ import LoopCLI
 
 /// `loop reproduce looped-vs-deep` end to end on its smoke preset: the folders, results.json and
 /// report.md with every task and model, the figures, and a second call that trains nothing.
-final class LoopedVsDeepCLITests: XCTestCase {
-    var root: URL!
-
-    override func setUpWithError() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("loop-looped-vs-deep-\(UInt64.random(in: 0 ... .max))")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: root) }
-
-    func path(_ name: String) -> String { root.appendingPathComponent(name).path }
-
-    func json(_ name: String) throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent(name))) as! [String: Any]
-    }
-
+final class LoopedVsDeepCLITests: CLITestCase {
     func modified(_ name: String) throws -> Date {
         try FileManager.default.attributesOfItem(atPath: path(name))[.modificationDate] as! Date
     }

@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "RecurrentDepth", dependencies: ["TensorKit", "KnowledgeGraph"], swiftSettings: fast),
         .target(name: "ModelFixtureSupport", dependencies: ["RecurrentDepth", "TensorKit", .product(name: "FixtureSupport", package: "TensorKit")],
                 swiftSettings: fast),
-        .executableTarget(name: "RecurrentDepthBenchmarks", dependencies: ["RecurrentDepth", "TensorKit"], swiftSettings: fast),
+        .executableTarget(name: "RecurrentDepthBenchmarks", dependencies: ["RecurrentDepth", "TensorKit", "KnowledgeGraph"], swiftSettings: fast),
         .testTarget(name: "RecurrentDepthTests", dependencies: ["RecurrentDepth", "ModelFixtureSupport", .product(name: "FixtureSupport", package: "TensorKit")], swiftSettings: fast),
     ],
     swiftLanguageModes: [.v5]

@@ -25,8 +25,8 @@ public struct Batcher: Sendable {
             guard maxLength >= 1 else { throw KnowledgeGraphError.invalidParameter("max_len", reason: "must be at least 1 (got \(maxLength))") }
             // A row that may be cut: a one-token answer's input, predicting the answer alone.
             let cuttable = { (e: Example) in truncate && e.answer.count == 1 && targets == .answer }
-            if let item = examples.firstIndex(where: { $0.fedTokens.count > maxLength && !cuttable($0) }) {
-                throw KnowledgeGraphError.sequenceTooLong(length: examples[item].fedTokens.count, maxLength: maxLength,
+            if let item = examples.firstIndex(where: { $0.fedCount > maxLength && !cuttable($0) }) {
+                throw KnowledgeGraphError.sequenceTooLong(length: examples[item].fedCount, maxLength: maxLength,
                                                           item: item, split: splitName)
             }
         }
@@ -66,7 +66,7 @@ public struct Batcher: Sendable {
         let length: Int
         switch padding {
         case .fixed(let maxLength): length = maxLength
-        case .longest: length = indices.reduce(1) { max($0, examples[$1].fedTokens.count) }
+        case .longest: length = indices.reduce(1) { max($0, examples[$1].fedCount) }
         }
         var ids = [Int32](repeating: 0, count: size * length)
         var mask = [Float](repeating: 0, count: size * length)

@@ -13,6 +13,9 @@ extension Example {
     /// The tokens a batch row holds: the input, then the answer without its last token.
     public var fedTokens: [Int32] { answer.count == 1 ? inputIDs : inputIDs + answer.dropLast() }
 
+    /// `fedTokens.count`, without building the row: what padding and length checks need.
+    public var fedCount: Int { inputIDs.count + answer.count - 1 }
+
     /// The tokens the row's read positions predict, in order; they are read at the row's last
     /// `count` positions.
     public func targetTokens(_ targets: Targets) -> [Int32] {

@@ -237,7 +237,7 @@ public final class Trainer {
     /// longest training input when each batch pads to its longest (what `ModelCost` is given).
     public var trainingSequenceLength: Int {
         if case let .fixed(n) = config.padding { return n }
-        return stageTrain.examples.map(\.fedTokens.count).max() ?? 0
+        return stageTrain.examples.map(\.fedCount).max() ?? 0
     }
 
     // MARK: - Evaluation and the curriculum

@@ -2,7 +2,8 @@ import Foundation
 import KnowledgeGraph
 import RecurrentDepth
 
-/// Runs the looped-vs-deep study in a folder: per task the dataset, then every arm × seed trained
+/// Runs the looped-vs-deep study (or another of its shape: tasks × arms × seeds, such as the
+/// memorization study) in a folder: per task the dataset, then every arm × seed trained
 /// and scored at its own recurrence, each step skipped when its output is already there — so an
 /// interrupted study continues where it stopped when the same command runs again.
 ///
@@ -10,6 +11,8 @@ import RecurrentDepth
 ///     OUT/TASK/ARM/seed-S/train/           a normal `loop train` run folder
 ///     OUT/TASK/ARM/seed-S/result.json      exact match per test type at the trained r, and the model's cost
 struct LoopedVsDeepRunner {
+    /// The study's name, as results.json records it.
+    let study: String
     let preset: LoopedVsDeepPreset
     let seeds: [UInt64]
     let out: URL
@@ -54,7 +57,7 @@ struct LoopedVsDeepRunner {
             tasks.append(LoopedVsDeepTaskResults(task: task.name, data: task.data.description, types: task.data.testTypes,
                                                  trainTypes: task.data.trainSampleTypes, arms: armResults))
         }
-        return LoopedVsDeepResults(study: LoopedVsDeepStudy.standard.name, preset: preset.name, seeds: seeds,
+        return LoopedVsDeepResults(study: study, preset: preset.name, seeds: seeds,
                                    blocks: preset.blocks, loops: preset.loops, tasks: tasks)
     }
 

@@ -36,7 +36,7 @@ struct LoopedVsDeepStudy: ReproducibleStudy {
 
     func reproduce(preset name: String, seeds: [UInt64], out: URL, plain: Bool, command: String, started: Date) throws -> [GoalOutcome]? {
         let preset = try self.preset(named: name)
-        guard let results = try LoopedVsDeepRunner(preset: preset, seeds: seeds, out: out, plain: plain).run() else { return nil }
+        guard let results = try LoopedVsDeepRunner(study: name, preset: preset, seeds: seeds, out: out, plain: plain).run() else { return nil }
         let goals = Self.goals(results)
         try LoopedVsDeepReport.write(results, preset: preset, goals: goals, command: command,
                                      minutes: Date().timeIntervalSince(started) / 60, to: out)

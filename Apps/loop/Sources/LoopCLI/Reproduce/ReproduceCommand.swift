@@ -12,21 +12,25 @@ struct ReproduceCommand: ParsableCommand {
         composition, extrapolation and systematicity are findings of Loop, Think & Generalize; looped-vs-deep is \
         the comparison of Saunshi et al., Reasoning with Latent Thoughts (ICLR 2025): a k-layer block looped L \
         times against the kL-layer model of equal FLOPs, the k-layer model of equal parameters, and the deep model \
-        with the looping-inspired regularizer, on n-ary addition, p-hop induction and variable assignment.
+        with the looping-inspired regularizer, on n-ary addition, p-hop induction and variable assignment; \
+        memorization measures that paper's memorization claim on knowledge graphs of growing size: how many atomic \
+        facts the looped model, the deep model of equal FLOPs and the shallow model of equal parameters recall, \
+        against how well each composes held-out 2-hop facts.
 
         Writes OUT/report.md (the paper's claim, each goal met or not with its figures), OUT/results.json (every \
         number, per seed), OUT/figures/*.svg, and per model and seed a normal training run with what was measured \
         on it (sweep.json and halting.json; looped-vs-deep: OUT/TASK/MODEL/seed-S/result.json, exact match at the \
-        model's own r). Running the same command again resumes an interrupted study and skips what is done.
+        model's own r; memorization: OUT/GRAPH/MODEL/seed-S/result.json). Running the same command again resumes an interrupted study and skips what is done.
 
         Examples:
           loop reproduce composition
           loop reproduce extrapolation --seeds 3 --out runs/extrapolation
           loop reproduce looped-vs-deep --preset cpu-small
+          loop reproduce memorization --seeds 2
         """
     )
 
-    @Argument(help: "composition, extrapolation, systematicity or looped-vs-deep.") var study: String
+    @Argument(help: "composition, extrapolation, systematicity, looped-vs-deep or memorization.") var study: String
     @Option(help: "Seeds to train (1...N).") var seeds: Int = 3
     @Option(help: "Settings: cpu-small (minutes per seed; looped-vs-deep: the whole study in about half an hour), cpu-medium (about an hour per model; looped-vs-deep: larger tasks), or smoke (seconds, checks the pipeline).") var preset: String = "cpu-small"
     @Option(help: "Output folder (default runs/reproduce-STUDY-PRESET).") var out: String?

@@ -15,7 +15,7 @@ protocol ReproducibleStudy {
 }
 
 enum ReproducibleStudies {
-    static let all: [any ReproducibleStudy] = Study.all + [LoopedVsDeepStudy.standard]
+    static let all: [any ReproducibleStudy] = Study.all + [LoopedVsDeepStudy.standard, MemorizationStudy.standard]
 
     static func named(_ name: String) throws -> any ReproducibleStudy {
         guard let study = all.first(where: { $0.name == name }) else {

@@ -8,10 +8,10 @@ import RecurrentDepth
 /// looping-inspired regularizer. Each model is scored at the recurrence it was trained at; the
 /// recurrence sweep of the other studies reads one answer token per example, and these answers
 /// have several.
-struct LoopedVsDeepStudy: ReproducibleStudy {
+struct LoopedVsDeepStudy: ArmComparisonStudy {
     let name = "looped-vs-deep"
-    /// The presets; `smoke` (the first one's pipeline on a few dozen items) comes after them.
     let presets: [LoopedVsDeepPreset]
+    static let taskNoun = "task"
 
     /// The paper's claim, as the report quotes it.
     static let claim = "On reasoning tasks whose difficulty is depth — n-ary addition, p-hop induction, i-GSM-style problems — "
@@ -19,28 +19,9 @@ struct LoopedVsDeepStudy: ReproducibleStudy {
         + "the k-layer model of the same parameters (k⊗1): depth, not parameters, is what these tasks need. A regularizer that pulls "
         + "a deep model's layers towards a looped model's gives the deep model that inductive bias."
 
-    var allPresets: [LoopedVsDeepPreset] { presets + [presets[0].smoke] }
-    var presetNames: [String] { allPresets.map(\.name) }
-
-    func preset(named name: String) throws -> LoopedVsDeepPreset {
-        guard let preset = allPresets.first(where: { $0.name == name }) else {
-            throw CLIError("study \(self.name) has no preset '\(name)'; presets: \(presetNames.joined(separator: ", "))")
-        }
-        return preset
-    }
-
-    func plan(preset name: String, seeds: Int) throws -> String {
-        let preset = try self.preset(named: name)
-        return "\(preset.tasks.count) task(s) × \(preset.arms.count) model(s) × \(seeds) seed(s), \(preset.summary)"
-    }
-
-    func reproduce(preset name: String, seeds: [UInt64], out: URL, plain: Bool, command: String, started: Date) throws -> [GoalOutcome]? {
-        let preset = try self.preset(named: name)
-        guard let results = try LoopedVsDeepRunner(study: name, preset: preset, seeds: seeds, out: out, plain: plain).run() else { return nil }
-        let goals = Self.goals(results)
-        try LoopedVsDeepReport.write(results, preset: preset, goals: goals, command: command,
-                                     minutes: Date().timeIntervalSince(started) / 60, to: out)
-        return goals
+    static func writeReport(_ results: LoopedVsDeepResults, preset: LoopedVsDeepPreset, goals: [GoalOutcome], command: String,
+                            minutes: Double, to out: URL) throws {
+        try LoopedVsDeepReport.write(results, preset: preset, goals: goals, command: command, minutes: minutes, to: out)
     }
 }
 

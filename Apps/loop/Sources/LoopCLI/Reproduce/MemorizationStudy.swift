@@ -7,10 +7,10 @@ import RecurrentDepth
 /// shallow model of the same parameters (k⊗1) — how many atomic facts each recalls, and how well
 /// each composes two of them into a held-out 2-hop fact. `loop reproduce memorization` runs it with
 /// the looped-vs-deep study's runner; every model trains the same number of steps on every graph.
-struct MemorizationStudy: ReproducibleStudy {
+struct MemorizationStudy: ArmComparisonStudy {
     let name = "memorization"
-    /// The presets; `smoke` (the first one's pipeline on a tiny graph) comes after them.
     let presets: [LoopedVsDeepPreset]
+    static let taskNoun = "graph"
 
     static let standard = MemorizationStudy(presets: [cpuSmall])
 
@@ -23,30 +23,9 @@ struct MemorizationStudy: ReproducibleStudy {
     /// Held-out 2-hop facts over atomic facts that trained 2-hop facts also use: a model's composition.
     static let compositionTypes = ["test_inferred_iid"]
 
-    var allPresets: [LoopedVsDeepPreset] { presets + [presets[0].smoke] }
-    var presetNames: [String] { allPresets.map(\.name) }
-
-    func preset(named name: String) throws -> LoopedVsDeepPreset {
-        guard let preset = allPresets.first(where: { $0.name == name }) else {
-            throw CLIError("study \(self.name) has no preset '\(name)'; presets: \(presetNames.joined(separator: ", "))")
-        }
-        return preset
-    }
-
-    func plan(preset name: String, seeds: Int) throws -> String {
-        let preset = try self.preset(named: name)
-        return "\(preset.tasks.count) graph(s) × \(preset.arms.count) model(s) × \(seeds) seed(s), \(preset.summary)"
-    }
-
-    func reproduce(preset name: String, seeds: [UInt64], out: URL, plain: Bool, command: String, started: Date) throws -> [GoalOutcome]? {
-        let preset = try self.preset(named: name)
-        guard let results = try LoopedVsDeepRunner(study: self.name, preset: preset, seeds: seeds, out: out, plain: plain).run() else {
-            return nil
-        }
-        let goals = Self.goals(results)
-        try MemorizationReport.write(results, preset: preset, goals: goals, command: command,
-                                     minutes: Date().timeIntervalSince(started) / 60, to: out)
-        return goals
+    static func writeReport(_ results: LoopedVsDeepResults, preset: LoopedVsDeepPreset, goals: [GoalOutcome], command: String,
+                            minutes: Double, to out: URL) throws {
+        try MemorizationReport.write(results, preset: preset, goals: goals, command: command, minutes: minutes, to: out)
     }
 
     /// A graph of `entities` entities with 10 relations each out of 10 (10 atomic facts per

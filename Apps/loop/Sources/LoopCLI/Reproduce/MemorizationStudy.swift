@@ -56,7 +56,7 @@ struct MemorizationStudy: ArmComparisonStudy {
     static let cpuSmall = LoopedVsDeepPreset(
         name: "cpu-small",
         summary: "k 1, L 4, d 64; graphs of 50, 200 and 800 entities (500–8 000 atomic facts), 20 000 steps per model; "
-            + "about 30 minutes on 2 idle cores.",
+            + "about 10 minutes per seed (21 minutes for two seeds on a machine shared with compiler jobs).",
         blocks: 1, loops: 4, lambdas: [], model: model,
         tasks: [50, 200, 800].map { graph(entities: $0, maxSteps: 20_000) })
 

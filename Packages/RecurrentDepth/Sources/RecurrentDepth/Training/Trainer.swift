@@ -37,6 +37,7 @@ public struct TrainingProgress {
 /// log and resumable checkpoints, all under `runFolder`:
 ///
 ///     metrics.jsonl                  one MetricsRecord per line
+///     events.out.tfevents.*          the same numbers for TensorBoard, one file per process (TensorBoardEventFile)
 ///     checkpoints/latest             the newest checkpoint (what --resume reads)
 ///     checkpoints/stage-K, epoch-N, final
 ///
@@ -67,6 +68,7 @@ public final class Trainer {
     private var stageTrain: Split
     private var batcher: Batcher
     private var lastCheckpoint: String?
+    private var tensorBoard: TensorBoardEventFile?
     private var pendingLoss = 0.0, pendingR = 0.0, pendingRegularizer = 0.0, pendingCount = 0
 
     /// A new run. Without an `evaluator`, a fixed schedule is evaluated at its r, as the reference
@@ -111,6 +113,7 @@ public final class Trainer {
         try restoreOptimizer(from: checkpoint.appendingPathComponent(Self.optimizerFile))
         lastCheckpoint = checkpoint.path
         try trimMetricsLog(after: saved.step)
+        try TensorBoardEventFile.trim(in: runFolder, after: saved.step)
     }
 
     // MARK: - The loop
@@ -265,7 +268,8 @@ public final class Trainer {
                                               padding: config.padding, targets: config.targets, predictionPosition: config.predictionPosition)
         }
         try append(MetricsRecord(kind: "eval", step: state.step, epoch: state.epoch, stage: state.stage, loss: nil, lr: lr, r: nil,
-                                 accuracy: accuracy, count: count, iterations: iterations, perplexity: perplexity, evaluator: evaluator.name,
+                                 accuracy: accuracy, count: count, iterations: iterations, perplexity: perplexity, split: config.testFile,
+                                 evaluator: evaluator.name,
                                  caveat: evaluator.caveat, injection: model.config.inputInjection, elapsed: elapsed))
         guard let stage = state.stage, let curriculum = config.curriculum else { return false }
         let key = curriculum.testType(stage: stage)
@@ -352,6 +356,8 @@ public final class Trainer {
         } else {
             try line.write(to: metricsURL, options: .atomic)
         }
+        if tensorBoard == nil { tensorBoard = try TensorBoardEventFile(in: runFolder, firstStep: record.step) }
+        try tensorBoard?.append(record)
     }
 
     /// Drops log records written after the checkpoint a run resumes from (they will be redone).

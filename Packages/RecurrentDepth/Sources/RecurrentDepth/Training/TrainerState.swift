@@ -60,6 +60,9 @@ public struct MetricsRecord: Codable, Equatable {
     /// Evaluation records of language-modelling runs (next-token loss over every position):
     /// perplexity per type at the evaluator's recurrence.
     public var perplexity: [String: Double]? = nil
+    /// Evaluation records: the split evaluated (`TrainingConfig.testFile`: `test`, `test_small`, …);
+    /// absent from logs written before it was recorded.
+    public var split: String? = nil
     public var evaluator: String?
     /// Evaluation records: the evaluator's caveat (`Evaluator.caveat`), when it has one.
     public var caveat: String? = nil

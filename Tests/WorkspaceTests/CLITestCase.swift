@@ -24,6 +24,25 @@ class CLITestCase: XCTestCase {
         return message
     }
 
+    /// Runs `loop arguments` with standard output and standard error each captured to a file, as
+    /// a shell pipeline would see them; returns the exit status, both streams and the error message.
+    func loopCapturing(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String, message: String) {
+        let outFile = root.appendingPathComponent("captured-stdout"), errFile = root.appendingPathComponent("captured-stderr")
+        fflush(stdout)
+        fflush(stderr)
+        let outFD = open(outFile.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644), errFD = open(errFile.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let savedOut = dup(STDOUT_FILENO), savedErr = dup(STDERR_FILENO)
+        dup2(outFD, STDOUT_FILENO)
+        dup2(errFD, STDERR_FILENO)
+        let (status, message) = LoopCLI.run(arguments)
+        fflush(stdout)
+        fflush(stderr)
+        dup2(savedOut, STDOUT_FILENO)
+        dup2(savedErr, STDERR_FILENO)
+        for fd in [outFD, errFD, savedOut, savedErr] { close(fd) }
+        return (status, try String(contentsOf: outFile, encoding: .utf8), try String(contentsOf: errFile, encoding: .utf8), message)
+    }
+
     func json(_ name: String) throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent(name))) as! [String: Any]
     }

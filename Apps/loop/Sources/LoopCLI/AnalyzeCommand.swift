@@ -10,7 +10,8 @@ struct AnalyzeCommand: ParsableCommand {
         abstract: "Run probes on checkpoints, a dataset and/or a run, and write their JSON and SVG figures.",
         discussion: """
         Each probe writes NAME.json and its figures (FIGURE.svg with FIGURE.json beside it) under --out.
-        Several --checkpoint options give grid figures (name a checkpoint NAME=DIR to label its panel).
+        Several --checkpoint options give grid figures (name a checkpoint NAME=DIR to label its panel); several
+        --run options overlay runs (training-curves). The files written are listed on standard error.
 
         Examples:
           loop analyze --probe logit-margin --checkpoint runs/perm/checkpoints/final --data data/perm --out figures
@@ -18,13 +19,14 @@ struct AnalyzeCommand: ParsableCommand {
                        --checkpoint r8=runs/b/checkpoints/final --data data/perm --out figures
           loop analyze --probe grokking:train=2hop_train,iid=2hop_test,ood= --run runs/perm --out figures
           loop analyze --probe recurrence-sweep:sweep=sweep.json,report=halting.json --out figures
+          loop analyze --probe training-curves --run runs/seed-1 --run runs/seed-2 --out figures
         """
     )
 
     @Option(help: "Probe NAME[:key=value,...]; repeat for several (see `loop list`).") var probe: [String]
     @Option(help: "Checkpoint folder, or NAME=DIR; repeat for several.") var checkpoint: [String] = []
     @Option(help: "Dataset folder.") var data: String?
-    @Option(name: .customLong("run"), help: "Training run folder (metrics.jsonl, checkpoints/).") var runFolder: String?
+    @Option(name: .customLong("run"), help: "Training run folder (metrics.jsonl, checkpoints/); repeat for several.") var runFolders: [String] = []
     @Option(help: "Recurrence steps per-step probes run (default 16).") var maxIters: Int = 16
     @OptionGroup var evaluation: EvaluationOptions
     @Option(help: "Output folder.") var out: String
@@ -57,10 +59,11 @@ struct AnalyzeCommand: ParsableCommand {
             guard let p = PredictionPosition(rawValue: predPos) else { throw CLIError("--pred-pos \(predPos): expected last_token or inp_len") }
             options.predictionPosition = p
         }
-        let context = ProbeContext(models: models, dataset: dataset, runFolder: runFolder.map { URL(fileURLWithPath: $0) }, options: options)
+        let context = ProbeContext(models: models, dataset: dataset, runFolders: runFolders.map { URL(fileURLWithPath: $0) },
+                                   options: options)
         for probe in probes {
             let files = try cliErrors { try probe.run(context).write(to: URL(fileURLWithPath: out)) }
-            print("\(probe.name): " + files.map(\.lastPathComponent).joined(separator: ", "))
+            Console.log("\(probe.name): " + files.map(\.lastPathComponent).joined(separator: ", "))
         }
     }
 }

@@ -35,11 +35,11 @@ struct DemoCommand: ParsableCommand {
         let root = URL(fileURLWithPath: out)
         let runner = StudyRunner(study: study, preset: preset, seeds: [seed], out: root, plain: plain)
         guard let results = try runner.run() else {
-            print("stopped; run the same command again to continue")
+            Console.log("stopped; run the same command again to continue")
             throw ExitCode(130)
         }
 
-        print("probing the logit margin per iteration")
+        Console.log("probing the logit margin per iteration")
         let arm = preset.arms[0]
         let checkpoint = runner.seedFolder(arm, seed: seed).appendingPathComponent("train/checkpoints/final")
         let settings = runner.settings(arm, seed: seed)

@@ -12,11 +12,14 @@ struct EvalCommand: ParsableCommand {
         The checkpoint is a folder with config.json and model.safetensors (loop's, or a PyTorch state dict of the
         reference's model saved with safetensors). The output JSON uses the reference's keys: accuracy_per_type,
         avg_iterations_per_type, iterations_stats_per_type, config; a sweep writes accuracy_per_recurrence.
+        The table goes to standard output; with --json (or --output -) the JSON report does instead, and the
+        table goes to standard error.
 
         Examples:
           loop eval --checkpoint runs/perm/checkpoints/final --data data/perm --recurrence 4 --output eval-r4.json
           loop eval --checkpoint runs/perm/checkpoints/final --data data/perm --recurrence-range 1...16 --output sweep.json
           loop eval --checkpoint runs/perm/checkpoints/final --data data/perm --halting entropy-kl:eps_kl=0.001,threshold=3,max_iters=16 --output halting.json
+          loop eval --checkpoint runs/perm/checkpoints/final --data data/perm --json | jq .accuracy_per_type
         """
     )
 
@@ -27,7 +30,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Adaptive halting: NAME[:key=value,...] (see `loop list`).") var halting: String?
     @Option(help: "Only these test types, comma-separated.") var types: String?
     @OptionGroup var evaluation: EvaluationOptions
-    @Option(help: "Where to write the JSON report.") var output: String
+    @Option(help: "Where to write the JSON report (- for standard output).") var output: String?
+    @Flag(help: "Print the JSON report on standard output instead of the table.") var json = false
 
     func validate() throws {
         let chosen = [recurrence != nil, recurrenceRange != nil, halting != nil].filter { $0 }.count
@@ -47,14 +51,12 @@ struct EvalCommand: ParsableCommand {
             split = split.selecting(types: wanted)
         }
         let config: [String: ReportValue] = ["checkpoint": .string(checkpoint), "data": .string(data)]
-        let outputURL = URL(fileURLWithPath: output)
-        try cliErrors {
+        let (jsonData, table): (Data, String) = try cliErrors {
             if let recurrenceRange {
                 let sweep = try RecurrenceSweep(recurrences: try parseRange(recurrenceRange))
                 let report = try sweep.evaluate(model, split: split, batchSize: evaluation.batchSize, padding: padding,
                                                 truncate: evaluation.truncate, predictionPosition: position, config: config)
-                try report.write(to: outputURL)
-                print(report.table())
+                return (try report.jsonData(), report.table())
             } else {
                 let evaluator: any Evaluator
                 if let halting {
@@ -65,10 +67,12 @@ struct EvalCommand: ParsableCommand {
                 let report = try evaluateHalting(model, split: split, evaluator: evaluator, batchSize: evaluation.batchSize,
                                                  padding: padding, truncate: evaluation.truncate, predictionPosition: position,
                                                  config: config.merging(["evaluator": .string(evaluator.name)]) { $1 })
-                try report.write(to: outputURL)
-                print(report.table())
+                return (try report.jsonData(), report.table())
             }
         }
-        print("wrote \(output)")
+        let jsonOnStandardOutput = json || output == Console.standardOutputPath
+        if jsonOnStandardOutput { Console.log(table) } else { print(table) }
+        if let output, output != Console.standardOutputPath { try Console.writeResult(jsonData, to: output) }
+        if jsonOnStandardOutput { try Console.writeResult(jsonData, to: Console.standardOutputPath) }
     }
 }

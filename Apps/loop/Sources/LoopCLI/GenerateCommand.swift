@@ -42,7 +42,7 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Re-run the whole sequence for every token instead of using the key-value cache.") var noCache = false
     @Option(help: "Prompts decoded together.") var batchSize: Int = 64
     @Flag(help: "Print the report as JSON instead of text.") var json = false
-    @Option(help: "Also write the JSON report to this file.") var output: String?
+    @Option(help: "Also write the JSON report to this file (- prints it, as --json does).") var output: String?
 
     func validate() throws {
         if prompt.isEmpty && data == nil { throw ValidationError("give --prompt TEXT, or --data DIR to decode a split's inputs") }
@@ -100,12 +100,8 @@ struct GenerateCommand: ParsableCommand {
                                       examples: examples.isEmpty ? nil : examples, split: examples.isEmpty ? nil : split ?? "test",
                                       seconds: seconds)
         let encoded = try report.json()
-        if let output {
-            do { try encoded.write(to: URL(fileURLWithPath: output), options: .atomic) } catch {
-                throw CLIError("\(output): cannot write the report: \(error.localizedDescription)")
-            }
-        }
-        print(json ? String(decoding: encoded, as: UTF8.self) : report.text())
+        if let output, output != Console.standardOutputPath { try Console.writeResult(encoded, to: output) }
+        print(json || output == Console.standardOutputPath ? String(decoding: encoded, as: UTF8.self) : report.text())
     }
 
     /// The checkpoint `path` names: the folder itself when it holds `config.json`, else a run

@@ -55,6 +55,7 @@ struct LoopCommand: ParsableCommand {
           loop sweep run space.yaml --out sweeps/lr      # settings × seeds; mean ± std in sweeps/lr/results.md
         """,
         version: LoopCLI.versions,
-        subcommands: [DataCommand.self, TrainCommand.self, SweepCommand.self, EvalCommand.self, GenerateCommand.self, AnalyzeCommand.self, ReproduceCommand.self, ListCommand.self, DemoCommand.self]
+        subcommands: [DataCommand.self, TrainCommand.self, SweepCommand.self, EvalCommand.self, GenerateCommand.self, AnalyzeCommand.self,
+                      ExportMetricsCommand.self, ReproduceCommand.self, ListCommand.self, DemoCommand.self]
     )
 }

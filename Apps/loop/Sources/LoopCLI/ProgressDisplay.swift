@@ -2,7 +2,8 @@ import Foundation
 import RecurrentDepth
 
 /// Training progress: one line redrawn in place on a terminal, or a plain line every few seconds
-/// (and at every evaluation) when the output is a file or a pipe.
+/// (and at every evaluation) when the output is a file or a pipe; on standard error, like every log
+/// line (`Console`).
 final class ProgressDisplay {
     let redraw: Bool
     let quiet: Bool
@@ -13,7 +14,7 @@ final class ProgressDisplay {
     private var drewLine = false
 
     init(plain: Bool, quiet: Bool, limitSteps: Int?, limitMinutes: Double?) {
-        redraw = !plain && isatty(STDOUT_FILENO) != 0
+        redraw = !plain && isatty(STDERR_FILENO) != 0
         self.quiet = quiet
         self.limitSteps = limitSteps
         self.limitMinutes = limitMinutes
@@ -32,25 +33,23 @@ final class ProgressDisplay {
     func record(_ r: MetricsRecord) {
         guard !quiet, r.kind == "eval", let accuracy = r.accuracy else { return }
         let shown = accuracy.sorted { $0.key < $1.key }.prefix(8).map { "\($0.key) \(String(format: "%.1f", $0.value * 100))" }
-        if redraw && drewLine { print("") ; drewLine = false }
-        print("eval step \(r.step) epoch \(r.epoch)" + (r.stage.map { " stage \($0)" } ?? "") + (r.mark.map { " [\($0)]" } ?? "")
+        if redraw && drewLine { Console.log(""); drewLine = false }
+        Console.log("eval step \(r.step) epoch \(r.epoch)" + (r.stage.map { " stage \($0)" } ?? "") + (r.mark.map { " [\($0)]" } ?? "")
               + ": " + shown.joined(separator: ", ")
               + (accuracy.count > 8 ? ", …" : ""))
     }
 
     func finish() {
-        if redraw && drewLine { print("") }
-        fflush(stdout)
+        if redraw && drewLine { Console.log("") }
     }
 
     private func emit(_ text: String) {
         if redraw {
-            print("\r\u{1B}[2K" + text, terminator: "")
+            Console.log("\r\u{1B}[2K" + text, terminator: "")
             drewLine = true
         } else {
-            print(text)
+            Console.log(text)
         }
-        fflush(stdout)
     }
 
     private func line(_ p: TrainingProgress) -> String {

@@ -71,18 +71,18 @@ struct SweepCommand: ParsableCommand {
                 if folder.status().allSatisfy({ if case .done = $0.state { return true } else { return false } }) {
                     try report(folder)
                 } else {
-                    print("results: loop sweep report \(out) (when the points are done)")
+                    Console.log("results: loop sweep report \(out) (when the points are done)")
                 }
                 return
             }
-            print("sweep \(space): \(sweep.settingCount) setting\(sweep.settingCount == 1 ? "" : "s") × \(sweep.seeds.count) seed\(sweep.seeds.count == 1 ? "" : "s") = \(count) points in \(out)")
+            Console.log("sweep \(space): \(sweep.settingCount) setting\(sweep.settingCount == 1 ? "" : "s") × \(sweep.seeds.count) seed\(sweep.seeds.count == 1 ? "" : "s") = \(count) points in \(out)")
             var failed: [String] = []
             for point in sweep.points {
                 let outcome = try attempt(point, in: folder)
                 if case .failed = outcome { failed.append(point.folder) }
                 // Ctrl-C stops the sweep after the point in training has checkpointed.
                 if outcome == .interrupted || Interruption.isRequested {
-                    print("stopped; continue with: loop sweep run \(space) --out \(out)")
+                    Console.log("stopped; continue with: loop sweep run \(space) --out \(out)")
                     break
                 }
             }
@@ -94,13 +94,13 @@ struct SweepCommand: ParsableCommand {
 
         /// Trains one point, printing what happened.
         private func attempt(_ point: SweepPoint, in folder: SweepFolder) throws -> SweepFolder.Attempt {
-            print("[\(point.index + 1)/\(folder.sweep.points.count)] \(point.folder): \(point.label), seed \(point.seed)")
+            Console.log("[\(point.index + 1)/\(folder.sweep.points.count)] \(point.folder): \(point.label), seed \(point.seed)")
             let attempt = try folder.train(point, plain: plain)
             switch attempt {
-            case let .skipped(state): print("  skipped: \(state.name)" + (state.detail.isEmpty ? "" : " (\(state.detail))"))
-            case let .finished(line): print(line)
-            case .interrupted: print("interrupted; the point resumes from its latest checkpoint")
-            case let .failed(message): print("failed: \(message)")
+            case let .skipped(state): Console.log("  skipped: \(state.name)" + (state.detail.isEmpty ? "" : " (\(state.detail))"))
+            case let .finished(line): Console.log(line)
+            case .interrupted: Console.log("interrupted; the point resumes from its latest checkpoint")
+            case let .failed(message): Console.log("failed: \(message)")
             }
             return attempt
         }
@@ -118,19 +118,45 @@ struct SweepCommand: ParsableCommand {
             print("\(sweep.settingCount) setting\(sweep.settingCount == 1 ? "" : "s") × \(sweep.seeds.count) seed\(sweep.seeds.count == 1 ? "" : "s") = \(sweep.points.count) points")
             if let out {
                 _ = try SweepFolder.create(sweep, at: URL(fileURLWithPath: out))
-                print("wrote \(URL(fileURLWithPath: out).appendingPathComponent(SweepFolder.sweepFile).path); "
+                Console.log("wrote \(URL(fileURLWithPath: out).appendingPathComponent(SweepFolder.sweepFile).path); "
                       + "a Slurm array: --array=0-\(sweep.points.count - 1), each task: loop sweep run \(space) --out \(out) --index $SLURM_ARRAY_TASK_ID")
             }
         }
     }
 
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show which points are done, running, interrupted, failed or not started.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show which points are done, running, interrupted, failed or not started.",
+            discussion: """
+            --json prints {"folder", "space", "points": [{"index", "folder", "setting", "seed", "state", "detail"}],
+            "counts": {STATE: N}}, STATE one of done, running, interrupted, failed, not_started.
+            """)
         @Argument(help: "The sweep's folder.") var folder: String
+        @Flag(help: "Print the status as JSON.") var json = false
+
+        /// `loop sweep status --json`.
+        struct Summary: Encodable {
+            struct Point: Encodable { var index: Int; var folder: String; var setting: String; var seed: UInt64; var state: String; var detail: String }
+            var folder: String
+            var space: String
+            var points: [Point]
+            var counts: [String: Int]
+        }
 
         func run() throws {
             let sweep = try SweepFolder(at: URL(fileURLWithPath: folder))
             let status = sweep.status()
+            if json {
+                let points = status.map {
+                    Summary.Point(index: $0.point.index, folder: $0.point.folder, setting: $0.point.label, seed: $0.point.seed,
+                                  state: $0.state.name.replacingOccurrences(of: " ", with: "_"), detail: $0.state.detail)
+                }
+                let counts = Dictionary(["done", "running", "interrupted", "failed", "not_started"].map { name in
+                    (name, points.filter { $0.state == name }.count)
+                }, uniquingKeysWith: +)
+                try Console.printJSON(Summary(folder: folder, space: sweep.sweep.space, points: points, counts: counts))
+                return
+            }
             print("\(folder): \(status.count) points from \(sweep.sweep.space)")
             print(table([["index", "folder", "state", "detail"]]
                         + status.map { ["\($0.point.index)", $0.point.folder, $0.state.name, $0.state.detail] }, rightAligned: [0]))
@@ -148,12 +174,11 @@ struct SweepCommand: ParsableCommand {
     }
 }
 
-/// Writes and prints a sweep's results.
+/// Writes a sweep's results and prints them (the files written go to standard error).
 private func report(_ folder: SweepFolder) throws {
     let results = try folder.writeResults()
-    print("")
     print(results.markdown)
-    print("wrote \(folder.root.appendingPathComponent(SweepFolder.resultsFile).path), \(folder.root.appendingPathComponent(SweepFolder.markdownFile).path)")
+    Console.log("wrote \(folder.root.appendingPathComponent(SweepFolder.resultsFile).path), \(folder.root.appendingPathComponent(SweepFolder.markdownFile).path)")
 }
 
 /// Rows as aligned columns (the first row is the header).

@@ -85,7 +85,7 @@ struct TrainCommand: ParsableCommand {
                 // At the schedule's largest r (the model's `recurrence`) and the longest training batch.
                 let cost = ModelCost(config: trainer.model.config, recurrence: trainer.model.config.recurrence,
                                      sequenceLength: max(trainer.trainingSequenceLength, 1))
-                print("training \(cost.summary); schedule \(schedule.name), evaluation \(trainer.evaluator.name)"
+                Console.log("training \(cost.summary); schedule \(schedule.name), evaluation \(trainer.evaluator.name)"
                       + (trainer.evaluationMark.map { " [\($0)]" } ?? "")
                       + (trainer.config.loopingRegularizer.map { ", looping regularizer \($0)" } ?? "")
                       + (resuming ? ", resuming at step \(trainer.state.step)" : ""))

@@ -156,17 +156,29 @@ public struct ProbeContext {
     public var dataset: Dataset?
     /// Examples to evaluate instead of the dataset's `options.testFile` (tests, in-memory data).
     public var examples: Split?
-    /// A training run's folder: `metrics.jsonl`, `checkpoints/…`.
-    public var runFolder: URL?
+    /// Training runs' folders (`metrics.jsonl`, `checkpoints/…`), in the order given.
+    public var runFolders: [URL]
     public var options: ProbeOptions
 
+    /// The run a probe of one run reads: the first of `runFolders` (`singleRun(probe:)` refuses several).
+    public var runFolder: URL? { runFolders.first }
+
     public init(models: [ProbeModel] = [], dataset: Dataset? = nil, examples: Split? = nil, runFolder: URL? = nil,
-                options: ProbeOptions = ProbeOptions()) {
+                runFolders: [URL] = [], options: ProbeOptions = ProbeOptions()) {
         self.models = models
         self.dataset = dataset
         self.examples = examples
-        self.runFolder = runFolder
+        self.runFolders = (runFolder.map { [$0] } ?? []) + runFolders
         self.options = options
+    }
+
+    /// The one run folder of a probe that reads a single run (nil without one); several are an error.
+    public func singleRun(probe: String) throws -> URL? {
+        guard runFolders.count <= 1 else {
+            throw AnalysisError.invalidParameter("run", probe: probe, value: runFolders.map(\.path).joined(separator: ", "),
+                                                 reason: "this probe reads one run; give one run folder")
+        }
+        return runFolders.first
     }
 
     /// The examples probes evaluate, with a name for messages.

@@ -6,12 +6,12 @@ import RecurrentDepth
 public typealias ProbeRegistry = ComponentTable<any Probe>
 
 extension ComponentTable where Product == any Probe {
-    /// The probes this package ships: `logit-margin`, `grokking`, `logit-lens`, `bridge-lens` and
-    /// `recurrence-sweep`.
+    /// The probes this package ships: `logit-margin`, `grokking`, `logit-lens`, `bridge-lens`,
+    /// `recurrence-sweep` and `training-curves`.
     public static var builtIn: ProbeRegistry {
         ProbeRegistry(kind: "probe", components: [LogitMarginProbe.component, GrokkingProbe.component,
                                                   LogitLensProbe.component, BridgeLensProbe.component,
-                                                  RecurrenceSweepProbe.component])
+                                                  RecurrenceSweepProbe.component, TrainingCurvesProbe.component])
     }
 }
 

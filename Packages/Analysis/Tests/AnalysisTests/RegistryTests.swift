@@ -25,7 +25,7 @@ struct CountingProbe: RegisteredProbe {
 final class RegistryTests: XCTestCase {
     func testBuiltInProbesAreListedWithTheirParameters() {
         let descriptions = ProbeRegistry.builtIn.descriptions
-        XCTAssertEqual(descriptions.map(\.name), ["logit-margin", "grokking", "logit-lens", "bridge-lens", "recurrence-sweep"])
+        XCTAssertEqual(descriptions.map(\.name), ["logit-margin", "grokking", "logit-lens", "bridge-lens", "recurrence-sweep", "training-curves"])
         let margin = descriptions[0]
         XCTAssertEqual(margin.parameters.first { $0.key == "position" }?.defaultValue, "pred_pos")
         XCTAssertTrue(descriptions.allSatisfy { !$0.summary.isEmpty && $0.parameters.allSatisfy { !$0.help.isEmpty } })

@@ -65,13 +65,13 @@ struct LoopedVsDeepRunner {
         let folder = seedFolder(task, arm, seed: seed)
         let resultFile = folder.appendingPathComponent("result.json")
         if let done = try? JSONDecoder().decode(LoopedVsDeepSeedRun.self, from: Data(contentsOf: resultFile)) {
-            print("\(label) done before: \(done.training)")
+            Console.log("\(label) done before: \(done.training)")
             return done
         }
         let settings = settings(task, arm, seed: seed)
         guard let summary = try StudyStep.trainOnce(settings, in: folder, label: label, model: arm.label, plain: plain) else { return nil }
         let training = String(summary.split(separator: "\n").first ?? "")
-        print("\(label) \(training)")
+        Console.log("\(label) \(training)")
 
         let final = folder.appendingPathComponent("train/checkpoints/final")
         let state = try cliErrors { try Checkpoint.decodeJSON(TrainerState.self, from: final.appendingPathComponent(Trainer.stateFile)) }
@@ -91,7 +91,7 @@ struct LoopedVsDeepRunner {
                                          accuracy: Dictionary(uniqueKeysWithValues: accuracy.map { ($0.type, $0.accuracy * 100) }),
                                          cost: ArmCost(cost))
         let scores = task.data.testTypes.map { String(format: "%@ %.1f%%", $0, result.accuracy[$0] ?? 0) }
-        print("\(label) exact match at r \(recurrence): \(scores.joined(separator: ", "))")
+        Console.log("\(label) exact match at r \(recurrence): \(scores.joined(separator: ", "))")
         try StudyReport.writeJSON(result, to: resultFile)
         return result
     }

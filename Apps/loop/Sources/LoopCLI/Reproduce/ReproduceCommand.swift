@@ -48,10 +48,10 @@ struct ReproduceCommand: ParsableCommand {
         let folder = URL(fileURLWithPath: outPath)
         // The folder as given, so that the report's command is the one typed (not this machine's absolute path).
         let command = Self.commandLine(study: study.name, preset: preset, seeds: seeds, out: outPath)
-        print("loop reproduce \(study.name) (\(preset)): \(plan)")
+        Console.log("loop reproduce \(study.name) (\(preset)): \(plan)")
         guard let goals = try study.reproduce(preset: preset, seeds: (1...seeds).map(UInt64.init), out: folder, plain: plain,
                                               command: command, started: started) else {
-            print("stopped; run the same command again to continue: \(command)")
+            Console.log("stopped; run the same command again to continue: \(command)")
             throw ExitCode(130)
         }
         let minutes = Date().timeIntervalSince(started) / 60

@@ -62,21 +62,21 @@ struct StudyRunner {
         let folder = seedFolder(arm, seed: seed)
         let resultFile = folder.appendingPathComponent("result.json")
         if let done = try? JSONDecoder().decode(SeedRun.self, from: Data(contentsOf: resultFile)) {
-            print("\(label) done before: \(done.training)")
+            Console.log("\(label) done before: \(done.training)")
             return done
         }
         let settings = settings(arm, seed: seed)
         let train = folder.appendingPathComponent("train")
         let final = train.appendingPathComponent("checkpoints/final")
         guard let summary = try StudyStep.trainOnce(settings, in: folder, label: label, model: arm.label, plain: plain) else { return nil }
-        print("\(label) \(summary.split(separator: "\n").first ?? "")")
+        Console.log("\(label) \(summary.split(separator: "\n").first ?? "")")
 
         let state = try cliErrors { try Checkpoint.decodeJSON(TrainerState.self, from: final.appendingPathComponent(Trainer.stateFile)) }
         let (model, dataset) = try loadModelAndData(checkpoint: final.path, data: dataFolder.path)
         let test = try cliErrors { try dataset.split(settings.testFile) }.selecting(types: preset.reportedTypes)
         let training = try settings.trainingConfig()
         let source: [String: ReportValue] = ["checkpoint": .string(final.path), "data": .string(dataFolder.path)]
-        print("\(label) sweeping inference recurrence \(preset.sweep.lowerBound)...\(preset.sweep.upperBound)")
+        Console.log("\(label) sweeping inference recurrence \(preset.sweep.lowerBound)...\(preset.sweep.upperBound)")
         let sweep = try cliErrors {
             try RecurrenceSweep(recurrences: preset.sweep).evaluate(model, split: test, batchSize: training.evaluationBatchSize,
                                                                      padding: training.padding, truncate: training.truncate,
@@ -86,7 +86,7 @@ struct StudyRunner {
         var halting: [String: HaltingOutcome]?
         if let spec = preset.halting {
             let policy = try activeRegistry.halting.make(spec)
-            print("\(label) adaptive halting: \(policy.summary)")
+            Console.log("\(label) adaptive halting: \(policy.summary)")
             let report = try cliErrors {
                 try evaluateHalting(model, split: test, evaluator: try AdaptiveEvaluator(policy: policy), batchSize: training.evaluationBatchSize,
                                     padding: training.padding, truncate: training.truncate,
@@ -97,7 +97,7 @@ struct StudyRunner {
         }
         var stages: [StageReached]?
         if let spec = preset.grokking {
-            print("\(label) grokking stages and the bridge lens")
+            Console.log("\(label) grokking stages and the bridge lens")
             stages = try probeStages(spec, run: train, final: final, step: state.step, dataset: dataset, training: training,
                                      into: folder.appendingPathComponent("probes"))
         }

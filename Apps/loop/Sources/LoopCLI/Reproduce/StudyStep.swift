@@ -8,7 +8,7 @@ enum StudyStep {
     /// leaves a half-written dataset that a later call would take for a finished one.
     static func generateOnce(into folder: URL, describing description: String, write: (URL) throws -> Void) throws {
         guard !FileManager.default.fileExists(atPath: folder.appendingPathComponent("dataset.json").path) else { return }
-        print("generating the data: \(description)")
+        Console.log("generating the data: \(description)")
         let partial = folder.deletingLastPathComponent().appendingPathComponent(folder.lastPathComponent + ".partial")
         try? FileManager.default.removeItem(at: partial)
         try cliErrors { try write(partial) }
@@ -27,10 +27,10 @@ enum StudyStep {
             return (try? String(contentsOf: summaryFile, encoding: .utf8)) ?? ""
         }
         let resuming = FileManager.default.fileExists(atPath: train.appendingPathComponent("checkpoints/latest").path)
-        print("\(label) training\(resuming ? " (resuming)" : ""): \(model)")
+        Console.log("\(label) training\(resuming ? " (resuming)" : ""): \(model)")
         let training = try TrainCommand.train(settings, runFolder: train, resuming: resuming, plain: plain)
         if case .interrupted = training.outcome {
-            print(training.summary)
+            Console.log(training.summary)
             return nil
         }
         try Data(training.summary.utf8).write(to: summaryFile, options: .atomic)

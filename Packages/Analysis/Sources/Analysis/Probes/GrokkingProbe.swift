@@ -226,11 +226,11 @@ public struct GrokkingProbe: RegisteredProbe {
     public func measure(_ context: ProbeContext) throws -> Result {
         let file: URL
         if let metricsFile { file = metricsFile } else {
-            guard let run = context.runFolder else { throw AnalysisError.missingInput("a run folder (or metrics=PATH)", probe: name) }
+            guard let run = try context.singleRun(probe: name) else { throw AnalysisError.missingInput("a run folder (or metrics=PATH)", probe: name) }
             file = run.appendingPathComponent(Trainer.metricsFile)
         }
         let log = try MetricsLog.read(from: file)
-        let checkpoints = context.runFolder.map(RunCheckpoint.list) ?? RunCheckpoint.list(in: file.deletingLastPathComponent())
+        let checkpoints = try context.singleRun(probe: name).map(RunCheckpoint.list) ?? RunCheckpoint.list(in: file.deletingLastPathComponent())
         return try analyze(log, checkpoints: checkpoints)
     }
 

@@ -183,7 +183,7 @@ public struct RecurrenceSweepProbe: RegisteredProbe {
                 guard FileManager.default.fileExists(atPath: given.path) else { throw AnalysisError.missingFile(given.path) }
                 return given
             }
-            guard let run = context.runFolder else { return nil }
+            guard let run = try context.singleRun(probe: name) else { return nil }
             let url = run.appendingPathComponent(file)
             return FileManager.default.fileExists(atPath: url.path) ? url : nil
         }

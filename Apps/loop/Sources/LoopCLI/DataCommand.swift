@@ -337,7 +337,7 @@ struct DataCommand: ParsableCommand {
 /// Runs `body`, turning package errors into CLI errors carrying their description.
 func cliErrors<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let error as CLIError { throw error } catch let error as ExitCode { throw error } catch {
-        throw CLIError("\(error)")
+        throw CLIError("\(error)", status: ExitStatus.of(error))
     }
 }
 

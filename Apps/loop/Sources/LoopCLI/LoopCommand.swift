@@ -15,7 +15,17 @@ public enum LoopCLI {
     /// Runs `loop` with `registry`: the entry point of the app and of any third-party build of it.
     public static func main(registry: LoopRegistry, arguments: [String]? = nil) {
         activeRegistry = registry
-        LoopCommand.main(arguments)
+        do {
+            var command = try LoopCommand.parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            let status = ExitStatus.of(error)
+            // Help, version and usage errors print as the argument parser shows them.
+            if status == LoopCommand.exitCode(for: error).rawValue && !(error is CLIError) { LoopCommand.exit(withError: error) }
+            fflush(stdout)
+            Console.log((error is TrainingInterrupted ? "" : "Error: ") + LoopCommand.message(for: error))
+            exit(status)
+        }
     }
 
     /// Runs one command in-process and returns its exit status and error message (for tests).
@@ -26,7 +36,7 @@ public enum LoopCLI {
             try command.run()
             return (0, "")
         } catch {
-            return (LoopCommand.exitCode(for: error).rawValue, LoopCommand.message(for: error))
+            return (ExitStatus.of(error), LoopCommand.message(for: error))
         }
     }
 

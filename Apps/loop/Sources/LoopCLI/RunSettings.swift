@@ -77,6 +77,9 @@ struct RunSettings: Codable, Equatable {
     var evalBatchSize = Defaults.training.evaluationBatchSize
     var testFile = Defaults.training.testFile
     var checkpointEveryEpochs: Int?
+    var checkpointEveryMinutes = 5.0
+    var checkpointEverySteps: Int?
+    var onDivergence = DivergencePolicy.stop.rawValue
     var logEverySteps = Defaults.training.logEverySteps
     var maxSteps: Int?
     var maxEpochs: Int?
@@ -91,7 +94,10 @@ struct RunSettings: Codable, Equatable {
 
     /// The settings in `file` laid over the defaults; an unknown key is an error naming the valid ones.
     static func load(_ path: String) throws -> RunSettings {
-        try RunSettings().overlaid(with: readMapping(path, of: "settings"), source: path)
+        var mapping = try readMapping(path, of: "settings")
+        // What `run.json` records about the run's making, not a setting.
+        mapping.removeValue(forKey: RunProvenance.key)
+        return try RunSettings().overlaid(with: mapping, source: path)
     }
 
     /// The top-level mapping of a JSON file (`.json`) or a YAML one (any other name): what a config
@@ -146,9 +152,20 @@ struct RunSettings: Codable, Equatable {
         return d
     }()
 
-    func save(to url: URL) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Self.encoder.encode(self).write(to: url, options: .atomic)
+    /// Writes the settings as `url` (`run.json`), with what the run was computed with when given.
+    func save(to url: URL, provenance: RunProvenance? = nil) throws {
+        var data = try Self.encoder.encode(self)
+        if let provenance {
+            var mapping = try mapping()
+            mapping[RunProvenance.key] = try JSONSerialization.jsonObject(with: Self.encoder.encode(provenance))
+            data = try JSONSerialization.data(withJSONObject: mapping, options: [.prettyPrinted, .sortedKeys])
+        }
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try DurableWrite.write(data, to: url)
+        } catch {
+            throw CLIError("\(url.path): cannot write: \(error)", status: ExitStatus.ioError)
+        }
     }
 
     /// These settings as `run.json` holds them: each key and its value (an unset optional is absent).
@@ -234,6 +251,12 @@ struct RunSettings: Codable, Equatable {
         c.evaluationBatchSize = evalBatchSize
         c.testFile = testFile
         c.checkpointEveryEpochs = checkpointEveryEpochs
+        c.checkpointEveryMinutes = checkpointEveryMinutes
+        c.checkpointEverySteps = checkpointEverySteps
+        guard let policy = DivergencePolicy(rawValue: onDivergence) else {
+            throw CLIError("on_divergence '\(onDivergence)': expected \(DivergencePolicy.allCases.map(\.rawValue).joined(separator: " or "))")
+        }
+        c.onDivergence = policy
         c.logEverySteps = logEverySteps
         c.maxSteps = maxSteps
         c.maxEpochs = maxEpochs

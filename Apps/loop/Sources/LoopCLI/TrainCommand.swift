@@ -14,7 +14,16 @@ struct TrainCommand: ParsableCommand {
         Settings come from the reference's defaults for --task, then --config FILE (JSON or YAML, keys are
         the flag names with _ for -), then the flags. The resolved settings are saved as RUN/run.json;
         the metrics log is RUN/metrics.jsonl; checkpoints are RUN/checkpoints/{latest,stage-K,epoch-N,final}.
-        Ctrl-C writes a checkpoint and stops; --resume RUN continues exactly where it stopped.
+        checkpoints/latest is also written every --checkpoint-every-minutes (default 5), atomically, so a run
+        killed at any instant (kill -9, out of memory, power cut) resumes from there. Ctrl-C or SIGTERM writes
+        a checkpoint and stops; --resume RUN continues exactly where it stopped. A folder that holds a run is
+        refused unless --resume (continue it) or --overwrite (delete its run and start afresh).
+        Each run prints and records in run.json the loop version, git commit, CPU features and dataset hash.
+
+        Exit status: 0 finished or stopped at a limit; 64 bad input; 65 diverged (NaN or infinite loss or
+        weights; the last checkpoint stays good; see --on-divergence); 70 internal error; 74 a write failed
+        (disk full, folder not writable; the last checkpoint stays intact); 128 + N stopped by signal N after
+        writing a checkpoint (130 SIGINT, 143 SIGTERM), with "resume with: loop train --resume RUN" on stderr.
 
         Examples:
           loop train --data data/perm-small --out runs/perm --d 64 --layers 2 --heads 4 --schedule fixed:r=4 \\
@@ -27,6 +36,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Run folder (created; holds run.json, metrics.jsonl, checkpoints/).") var out: String?
     @Option(help: "Settings file (.json, .yaml or .yml); flags override it.") var config: String?
     @Option(help: "Continue the run in this folder from checkpoints/latest (flags may raise its limits).") var resume: String?
+    @Flag(help: "Delete the run already in --out (metrics, run.json, checkpoints, event files) and start afresh.") var overwrite = false
     @OptionGroup var settings: TrainingFlags
     @Flag(help: "Print plain progress lines even on a terminal.") var plain = false
 
@@ -34,19 +44,43 @@ struct TrainCommand: ParsableCommand {
         if resume == nil && (settings.data == nil && config == nil) { throw ValidationError("--data DIR is required (or --config FILE, or --resume RUN)") }
         if resume == nil && out == nil { throw ValidationError("--out RUN is required (the folder the run writes)") }
         if resume != nil && out != nil && out != resume { throw ValidationError("--resume writes into the resumed run's folder; drop --out") }
+        if resume != nil && overwrite { throw ValidationError("--overwrite starts afresh and --resume continues: give one") }
     }
 
     func run() throws {
         let runFolder = URL(fileURLWithPath: resume ?? out!)
+        var resuming = resume != nil
         let base: RunSettings
-        if resume != nil {
+        if resuming {
             base = try RunSettings.load(runFolder.appendingPathComponent("run.json").path)
+            let latest = runFolder.appendingPathComponent("checkpoints/latest")
+            DurableWrite.recover(latest)
+            if !FileManager.default.fileExists(atPath: latest.path) {
+                // Killed before its first checkpoint: nothing to continue, so the run starts again.
+                Console.log("\(runFolder.path): no checkpoint yet; training it again from step 0")
+                try RunFolder.clear(runFolder)
+                resuming = false
+            }
         } else {
             base = try config.map(RunSettings.load) ?? RunSettings()
         }
         let settings = try base.overlaid(with: self.settings.given, source: "the command line")
         guard !settings.data.isEmpty else { throw ValidationError("--data DIR is required") }
-        print(try Self.train(settings, runFolder: runFolder, resuming: resume != nil, plain: plain).summary)
+        if resume == nil {
+            let held = RunFolder.state(in: runFolder)
+            if !held.isEmpty {
+                guard overwrite else {
+                    throw CLIError("\(runFolder.path) already holds a run (\(held.joined(separator: ", "))): continue it with "
+                                   + "--resume \(runFolder.path), or delete it and start afresh with --overwrite")
+                }
+                try RunFolder.clear(runFolder)
+            }
+        }
+        let result = try Self.train(settings, runFolder: runFolder, resuming: resuming, plain: plain)
+        print(result.summary)
+        if result.outcome == .interrupted {
+            throw TrainingInterrupted(signal: Interruption.stopSignal ?? SIGINT, runFolder: runFolder.path)
+        }
     }
 
     /// Trains with `settings` into `runFolder` (resuming from its latest checkpoint if asked) and
@@ -77,7 +111,9 @@ struct TrainCommand: ParsableCommand {
                 return try Trainer(model: model, dataset: dataset, config: trainingConfig, schedule: schedule,
                                    evaluator: evaluator, runFolder: runFolder)
             }
-            try settings.save(to: runFolder.appendingPathComponent("run.json"))
+            let provenance = try RunProvenance.current(dataFolder: URL(fileURLWithPath: settings.data))
+            if !quiet { Console.log(provenance.summary) }
+            try settings.save(to: runFolder.appendingPathComponent("run.json"), provenance: provenance)
             let display = ProgressDisplay(plain: plain, quiet: quiet, limitSteps: settings.maxSteps, limitMinutes: settings.maxMinutes)
             trainer.onProgress = { display.update($0) }
             trainer.onRecord = { display.record($0) }

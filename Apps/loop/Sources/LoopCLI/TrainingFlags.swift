@@ -55,6 +55,9 @@ struct TrainingFlags: ParsableArguments {
     @Option(help: "Evaluation batch size (default \(S.defaults.evalBatchSize)).") var evalBatchSize: Int?
     @Option(help: "Test file name without .json (default \(S.defaults.testFile)).") var testFile: String?
     @Option(help: "Checkpoint every N epochs.") var checkpointEveryEpochs: Int?
+    @Option(help: "Write checkpoints/latest every M minutes of wall time, so a run killed without warning loses at most that much; 0 turns it off (default \(S.defaults.checkpointEveryMinutes)).") var checkpointEveryMinutes: Double?
+    @Option(help: "Also write checkpoints/latest every N steps.") var checkpointEverySteps: Int?
+    @Option(help: "When the loss becomes NaN or infinite: \(DivergencePolicy.allCases.map(\.rawValue).joined(separator: " or ")) (roll back to checkpoints/latest with the learning rate halved, at most \(Trainer.maxRollbacks) times) (default \(S.defaults.onDivergence)).") var onDivergence: String?
     @Option(help: "Log the training loss every N steps (default \(S.defaults.logEverySteps)).") var logEverySteps: Int?
     @Option(help: "Stop after N steps in all.") var maxSteps: Int?
     @Option(help: "Stop after N epochs in all.") var maxEpochs: Int?

@@ -11,6 +11,7 @@ public enum RecurrentDepthError: Error, CustomStringConvertible, Equatable {
     case configMismatch(String, file: String)
     case invalidTrainingConfig(String)
     case nonFiniteLoss(step: Int, loss: Float, lastCheckpoint: String?)
+    case nonFiniteWeights(step: Int, lastCheckpoint: String?)
 
     public var description: String {
         switch self {
@@ -29,6 +30,19 @@ public enum RecurrentDepthError: Error, CustomStringConvertible, Equatable {
         case let .nonFiniteLoss(step, loss, checkpoint):
             return "the loss became \(loss) at step \(step); training stopped"
                 + (checkpoint.map { ". The last good checkpoint is \($0)" } ?? " (no checkpoint was written yet)")
+        case let .nonFiniteWeights(step, checkpoint):
+            return "the weights became NaN or infinite by step \(step); training stopped without writing them"
+                + (checkpoint.map { ". The last good checkpoint is \($0)" } ?? " (no checkpoint was written yet)")
+        }
+    }
+}
+
+extension RecurrentDepthError {
+    /// Training diverged: the loss or the weights stopped being finite numbers.
+    public var isDivergence: Bool {
+        switch self {
+        case .nonFiniteLoss, .nonFiniteWeights: return true
+        default: return false
         }
     }
 }

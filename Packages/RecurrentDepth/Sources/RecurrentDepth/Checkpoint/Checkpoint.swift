@@ -3,8 +3,9 @@ import TensorKit
 
 /// A checkpoint is a folder: `config.json` (the model's config under the reference's keys),
 /// `model.safetensors` (weights in the reference's names, the tied `lm_head.weight` not stored)
-/// and, for a training run, the trainer's files beside them. A folder is written whole into a
-/// temporary sibling and then renamed into place, so a reader never sees half a checkpoint.
+/// and, for a training run, the trainer's files beside them. A folder is written whole and flushed
+/// into a temporary sibling and then exchanged with the old one (`DurableWrite`), so a reader, or a
+/// run killed at any instant, never sees half a checkpoint.
 public enum Checkpoint {
     public static let configFile = "config.json"
     public static let modelFile = "model.safetensors"
@@ -16,7 +17,7 @@ public enum Checkpoint {
         var archive = SafeTensorsArchive(metadata: ["format": "pt"])
         for (name, tensor) in model.namedParameters { archive.set(name, tensor) }
         files[modelFile] = Data(archive.serialized())
-        try writeFolder(files, to: folder)
+        try DurableWrite.writeFolder(files, to: folder)
     }
 
     /// The model stored in `folder`, checked against its own config.
@@ -79,29 +80,6 @@ public enum Checkpoint {
             let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
             return "not valid JSON at \(path(context.codingPath)): \(underlying ?? context.debugDescription)"
         @unknown default: return "\(error)"
-        }
-    }
-
-    /// Writes `files` into a fresh temporary sibling folder, then swaps it in for `folder`.
-    static func writeFolder(_ files: [String: Data], to folder: URL) throws {
-        let manager = FileManager.default
-        let parent = folder.deletingLastPathComponent()
-        do { try manager.createDirectory(at: parent, withIntermediateDirectories: true) } catch {
-            throw RecurrentDepthError.writeFailed(parent.path, reason: error.localizedDescription)
-        }
-        let tag = UInt64.random(in: 0 ... .max)
-        let temporary = parent.appendingPathComponent(".\(folder.lastPathComponent).\(tag).tmp")
-        let old = parent.appendingPathComponent(".\(folder.lastPathComponent).\(tag).old")
-        do {
-            try manager.createDirectory(at: temporary, withIntermediateDirectories: false)
-            for (name, data) in files { try data.write(to: temporary.appendingPathComponent(name)) }
-            let existed = manager.fileExists(atPath: folder.path)
-            if existed { try manager.moveItem(at: folder, to: old) }
-            try manager.moveItem(at: temporary, to: folder)
-            if existed { try? manager.removeItem(at: old) }
-        } catch {
-            try? manager.removeItem(at: temporary)
-            throw RecurrentDepthError.writeFailed(folder.path, reason: error.localizedDescription)
         }
     }
 }

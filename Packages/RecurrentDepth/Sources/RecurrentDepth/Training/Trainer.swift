@@ -69,7 +69,11 @@ public final class Trainer {
     private var batcher: Batcher
     private var lastCheckpoint: String?
     private var tensorBoard: TensorBoardEventFile?
-    private var pendingLoss = 0.0, pendingR = 0.0, pendingRegularizer = 0.0, pendingCount = 0
+    /// When this process last wrote a checkpoint (or started), for `checkpointEveryMinutes`.
+    private var lastCheckpointDate = Date()
+
+    /// Rollbacks after a divergence a run may make before it stops (each halves the learning rate).
+    public static let maxRollbacks = 5
 
     /// A new run. Without an `evaluator`, a fixed schedule is evaluated at its r, as the reference
     /// does; any other schedule needs one (the reference's is the Halting package's
@@ -128,6 +132,7 @@ public final class Trainer {
         var order = shuffle.permutation(stageTrain.count)
 
         while true {
+          do {
             if let limit = limitReached(elapsed: elapsed()) {
                 state.elapsedSeconds = elapsed()
                 try checkpoint(named: "final")
@@ -139,7 +144,9 @@ public final class Trainer {
             let (loss, regularizer, r, lr) = try trainingStep(batch)
             stepsThisRun += 1
             state.batchInEpoch += 1
-            pendingLoss += Double(loss); pendingR += Double(r); pendingRegularizer += regularizer ?? 0; pendingCount += 1
+            var window = state.lossWindow ?? LossWindow()
+            window.loss += Double(loss); window.r += Double(r); window.regularizer += regularizer ?? 0; window.count += 1
+            state.lossWindow = window
             if state.step % config.logEverySteps == 0 { try logTraining(lr: lr, elapsed: elapsed()) }
             onProgress?(TrainingProgress(step: state.step, epoch: state.epoch, stage: state.stage, batchInEpoch: state.batchInEpoch,
                                          batchesPerEpoch: batcher.batchesPerEpoch, loss: loss, regularizer: regularizer,
@@ -172,16 +179,60 @@ public final class Trainer {
                 state.epochShuffleState = shuffle
                 order = shuffle.permutation(stageTrain.count)
             }
+            var checkpointed = false
             if epochEnded, let every = config.checkpointEveryEpochs, state.epoch % every == 0 {
                 state.elapsedSeconds = elapsed()
                 try checkpoint(named: "epoch-\(state.epoch)")
+                checkpointed = true
             }
-            if Interruption.isRequested {
+            let interrupted = Interruption.isRequested
+            if !checkpointed && (interrupted || periodicCheckpointDue) {
                 state.elapsedSeconds = elapsed()
                 try checkpoint(named: nil)
-                return .interrupted
             }
+            if interrupted { return .interrupted }
+          } catch let error as RecurrentDepthError where error.isDivergence && config.onDivergence == .rollback {
+            try rollBack(after: error)
+            shuffle = state.epochShuffleState
+            order = shuffle.permutation(stageTrain.count)
+          }
         }
+    }
+
+    /// Whether `checkpointEverySteps` or `checkpointEveryMinutes` asks for a checkpoint now.
+    private var periodicCheckpointDue: Bool {
+        if let every = config.checkpointEverySteps, state.step % every == 0 { return true }
+        if let minutes = config.checkpointEveryMinutes, minutes > 0, Date().timeIntervalSince(lastCheckpointDate) >= minutes * 60 { return true }
+        return false
+    }
+
+    /// Goes back to `checkpoints/latest` after `divergence`, with the learning rate halved: the
+    /// weights, optimizer and state are the checkpoint's, the metrics log is cut back to its step
+    /// and gains a "rollback" record. Rethrows `divergence` when there is no checkpoint to go back
+    /// to or the run has rolled back `maxRollbacks` times.
+    private func rollBack(after divergence: RecurrentDepthError) throws {
+        let latest = runFolder.appendingPathComponent("checkpoints/latest")
+        let rollbacks = state.rollbacks ?? 0
+        guard rollbacks < Self.maxRollbacks, FileManager.default.fileExists(atPath: latest.path) else { throw divergence }
+        let saved = try Checkpoint.readModel(from: latest)
+        for ((_, parameter), (_, value)) in zip(model.namedParameters, saved.namedParameters) {
+            parameter.storage.pointer.update(from: value.storage.pointer, count: parameter.storage.count)
+        }
+        var restored = try Checkpoint.decodeJSON(TrainerState.self, from: latest.appendingPathComponent(Self.stateFile))
+        restored.learningRateScale = (state.learningRateScale ?? 1) / 2
+        restored.rollbacks = rollbacks + 1
+        restored.elapsedSeconds = state.elapsedSeconds
+        state = restored
+        dropout = Dropout(config: model.config, generator: restored.dropoutGenerator)
+        (stageTrain, batcher) = try Self.trainingSet(train, stage: restored.stage, config: config)
+        try restoreOptimizer(from: latest.appendingPathComponent(Self.optimizerFile))
+        try trimMetricsLog(after: restored.step)
+        try TensorBoardEventFile.trim(in: runFolder, after: restored.step)
+        let lr = learningRateSchedule.learningRate(at: state.stageStep) * (state.learningRateScale ?? 1)
+        try append(MetricsRecord(kind: "rollback", step: state.step, epoch: state.epoch, stage: state.stage, loss: nil, lr: lr, r: nil,
+                                 accuracy: nil, count: nil, iterations: nil, evaluator: nil, elapsed: state.elapsedSeconds))
+        // The rollback is part of the run's state at once, so a resume does not forget the halved rate.
+        try checkpoint(named: nil)
     }
 
     /// One optimizer step on `batch`; returns the data loss, the looping regularizer's term (nil
@@ -201,7 +252,7 @@ public final class Trainer {
         // After the data loss's gradient, so that clipping and AdamW see the whole objective's.
         let regularizer = try config.loopingRegularizer?.addGradient(to: model)
         if let maxNorm = config.clipNorm { _ = clipGradientNorm(model.parameters, maxNorm: maxNorm) }
-        let lr = learningRateSchedule.learningRate(at: state.stageStep)
+        let lr = learningRateSchedule.learningRate(at: state.stageStep) * (state.learningRateScale ?? 1)
         optimizer.learningRate = lr
         optimizer.step()
         state.step += 1
@@ -332,12 +383,13 @@ public final class Trainer {
     // MARK: - Logs and checkpoints
 
     private func logTraining(lr: Double, elapsed: Double) throws {
-        guard pendingCount > 0 else { return }
+        guard let window = state.lossWindow, window.count > 0 else { return }
+        let count = Double(window.count)
         try append(MetricsRecord(kind: "train", step: state.step, epoch: state.epoch, stage: state.stage,
-                                 loss: pendingLoss / Double(pendingCount), lr: lr, r: pendingR / Double(pendingCount),
-                                 regularizer: config.loopingRegularizer == nil ? nil : pendingRegularizer / Double(pendingCount),
+                                 loss: window.loss / count, lr: lr, r: window.r / count,
+                                 regularizer: config.loopingRegularizer == nil ? nil : window.regularizer / count,
                                  accuracy: nil, count: nil, iterations: nil, evaluator: nil, elapsed: elapsed))
-        pendingLoss = 0; pendingR = 0; pendingRegularizer = 0; pendingCount = 0
+        state.lossWindow = LossWindow()
     }
 
     private var metricsURL: URL { runFolder.appendingPathComponent(Self.metricsFile) }
@@ -348,16 +400,24 @@ public final class Trainer {
         encoder.outputFormatting = [.sortedKeys]
         var line = try encoder.encode(record)
         line.append(UInt8(ascii: "\n"))
-        try FileManager.default.createDirectory(at: runFolder, withIntermediateDirectories: true)
-        if let handle = FileHandle(forWritingAtPath: metricsURL.path) {
-            defer { try? handle.close() }
-            try handle.seekToEnd()
-            try handle.write(contentsOf: line)
-        } else {
-            try line.write(to: metricsURL, options: .atomic)
+        do {
+            try FileManager.default.createDirectory(at: runFolder, withIntermediateDirectories: true)
+            if let handle = FileHandle(forWritingAtPath: metricsURL.path) {
+                defer { try? handle.close() }
+                try handle.seekToEnd()
+                try handle.write(contentsOf: line)
+            } else {
+                try DurableWrite.write(line, to: metricsURL)
+            }
+        } catch let error as RecurrentDepthError { throw error } catch {
+            throw RecurrentDepthError.writeFailed(metricsURL.path, reason: error.localizedDescription)
         }
-        if tensorBoard == nil { tensorBoard = try TensorBoardEventFile(in: runFolder, firstStep: record.step) }
-        try tensorBoard?.append(record)
+        do {
+            if tensorBoard == nil { tensorBoard = try TensorBoardEventFile(in: runFolder, firstStep: record.step) }
+            try tensorBoard?.append(record)
+        } catch let error as RecurrentDepthError { throw error } catch {
+            throw RecurrentDepthError.writeFailed(runFolder.path, reason: "TensorBoard event file: \(error.localizedDescription)")
+        }
     }
 
     /// Drops log records written after the checkpoint a run resumes from (they will be redone).
@@ -370,12 +430,18 @@ public final class Trainer {
         }
         var out = Data()
         for line in kept { out.append(contentsOf: line); out.append(UInt8(ascii: "\n")) }
-        try out.write(to: metricsURL, options: .atomic)
+        try DurableWrite.write(out, to: metricsURL)
     }
 
-    /// Writes `checkpoints/latest` and, when named, `checkpoints/NAME` too.
+    /// Writes `checkpoints/latest` and, when named, `checkpoints/NAME` too; refuses weights that
+    /// are not all finite (a divergence the loss has not shown yet), so that the last checkpoint
+    /// stays the last good one.
     private func checkpoint(named name: String?) throws {
         let folder = runFolder.appendingPathComponent("checkpoints")
+        for (_, parameter) in model.namedParameters {
+            let values = UnsafeBufferPointer(start: parameter.storage.pointer, count: parameter.storage.count)
+            if !values.allSatisfy({ $0.isFinite }) { throw RecurrentDepthError.nonFiniteWeights(step: state.step, lastCheckpoint: lastCheckpoint) }
+        }
         var files: [String: Data] = [:]
         files[Self.stateFile] = try Checkpoint.encodeJSON(state)
         files[Self.configFile] = try Checkpoint.encodeJSON(config)
@@ -390,6 +456,7 @@ public final class Trainer {
             try Checkpoint.write(model, to: folder.appendingPathComponent(target), extraFiles: files)
         }
         lastCheckpoint = folder.appendingPathComponent(name ?? "latest").path
+        lastCheckpointDate = Date()
     }
 
     private func restoreOptimizer(from file: URL) throws {

@@ -27,6 +27,14 @@ public struct TrainerState: Codable, Equatable {
     /// True once the curriculum has passed its last stage (a limit does not finish a run: resuming
     /// with a higher limit goes on).
     public var finished = false
+    /// The training steps since the last training record, whose means the next record logs; saved
+    /// so that a resumed run logs the same numbers as an uninterrupted one. Nil in older checkpoints.
+    public var lossWindow: LossWindow?
+    /// The factor on the scheduled learning rate: halved by each rollback after a divergence
+    /// (nil: 1, never rolled back).
+    public var learningRateScale: Double?
+    /// Rollbacks after a divergence so far (nil: none).
+    public var rollbacks: Int?
 
     public init(seed: UInt64, stage: Int?) {
         var root = RandomGenerator(seed: seed)
@@ -37,8 +45,16 @@ public struct TrainerState: Codable, Equatable {
     }
 }
 
+/// Sums over the training steps since the last training record.
+public struct LossWindow: Codable, Equatable {
+    public var loss = 0.0, r = 0.0, regularizer = 0.0
+    public var count = 0
+    public init() {}
+}
+
 /// One line of the metrics log (`metrics.jsonl`): a training-loss report every few steps
-/// (`kind` "train") and every evaluation (`kind` "eval", with accuracy per test type, 0...1).
+/// (`kind` "train"), every evaluation (`kind` "eval", with accuracy per test type, 0...1), and
+/// every rollback after a divergence (`kind` "rollback": the step rolled back to, the new learning rate).
 public struct MetricsRecord: Codable, Equatable {
     public var kind: String
     public var step: Int

@@ -88,6 +88,13 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var testFile: String = "test"
     /// Write `checkpoints/epoch-N` every this many epochs; nil: only at stage changes, interrupts and the end.
     public var checkpointEveryEpochs: Int?
+    /// Also write `checkpoints/latest` once this many minutes of wall time have passed since the
+    /// last checkpoint (so a run killed without warning loses at most that much); nil or 0: never.
+    public var checkpointEveryMinutes: Double?
+    /// Also write `checkpoints/latest` every this many steps.
+    public var checkpointEverySteps: Int?
+    /// What a NaN or infinite loss does: stop the run (nil, the default) or roll back.
+    public var onDivergence: DivergencePolicy?
     /// Log the training loss every this many steps (besides every evaluation).
     public var logEverySteps: Int = 100
     public var maxSteps: Int?
@@ -138,6 +145,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         if targets == .sequence && positionShift != nil { found.append("position shift and next-token loss over every position do not combine") }
         if evaluateEveryEpochs < 1 { found.append("evaluate-every-epochs must be at least 1 (got \(evaluateEveryEpochs))") }
         if let n = evaluateEverySteps, n < 1 { found.append("evaluate-every-steps must be at least 1 (got \(n))") }
+        if let m = checkpointEveryMinutes, !(m >= 0) { found.append("checkpoint-every-minutes must not be negative (got \(m))") }
+        if let n = checkpointEverySteps, n < 1 { found.append("checkpoint-every-steps must be at least 1 (got \(n))") }
         if logEverySteps < 1 { found.append("log-every-steps must be at least 1 (got \(logEverySteps))") }
         if let c = curriculum {
             if c.firstHop < 1 || c.lastHop < c.firstHop { found.append("curriculum hops \(c.firstHop)...\(c.lastHop) are not a range of at least 1") }
@@ -145,4 +154,13 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         }
         return found
     }
+}
+
+/// What training does when the loss stops being a finite number.
+public enum DivergencePolicy: String, Codable, CaseIterable, Sendable {
+    /// Stop with an error; the last checkpoint (always of finite weights) stays as it was.
+    case stop
+    /// Go back to `checkpoints/latest` with the learning rate halved (at most
+    /// `Trainer.maxRollbacks` times in a run), and go on.
+    case rollback
 }

@@ -1,0 +1,25 @@
+import Foundation
+import RecurrentDepth
+
+/// The files that make a folder a run's: what `loop train --out` refuses to mix a second run into,
+/// and what `--overwrite` deletes (nothing else in the folder is touched).
+enum RunFolder {
+    /// The run files `folder` holds, by name (empty: none).
+    static func state(in folder: URL) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.filter(isRunFile).sorted()
+    }
+
+    static func clear(_ folder: URL) throws {
+        for name in state(in: folder) {
+            let file = folder.appendingPathComponent(name)
+            do { try FileManager.default.removeItem(at: file) } catch {
+                throw CLIError("\(file.path): cannot delete: \(error.localizedDescription)", status: ExitStatus.ioError)
+            }
+        }
+    }
+
+    private static func isRunFile(_ name: String) -> Bool {
+        [Trainer.metricsFile, "run.json", "checkpoints"].contains(name) || name.hasPrefix(TensorBoardEventFile.namePrefix)
+    }
+}

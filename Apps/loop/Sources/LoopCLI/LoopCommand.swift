@@ -40,6 +40,9 @@ public enum LoopCLI {
         }
     }
 
+    /// The exit status `loop` ends with after `error` (`ExitStatus`).
+    public static func exitStatus(for error: Error) -> Int32 { ExitStatus.of(error) }
+
     static var versions: String {
         """
         loop \(version)

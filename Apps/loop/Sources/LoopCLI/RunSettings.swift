@@ -77,9 +77,9 @@ struct RunSettings: Codable, Equatable {
     var evalBatchSize = Defaults.training.evaluationBatchSize
     var testFile = Defaults.training.testFile
     var checkpointEveryEpochs: Int?
-    var checkpointEveryMinutes = 5.0
+    var checkpointEveryMinutes = Defaults.training.checkpointEveryMinutes ?? 0
     var checkpointEverySteps: Int?
-    var onDivergence = DivergencePolicy.stop.rawValue
+    var onDivergence = (Defaults.training.onDivergence ?? .stop).rawValue
     var logEverySteps = Defaults.training.logEverySteps
     var maxSteps: Int?
     var maxEpochs: Int?

@@ -90,11 +90,12 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var checkpointEveryEpochs: Int?
     /// Also write `checkpoints/latest` once this many minutes of wall time have passed since the
     /// last checkpoint (so a run killed without warning loses at most that much); nil or 0: never.
-    public var checkpointEveryMinutes: Double?
+    public var checkpointEveryMinutes: Double? = 5
     /// Also write `checkpoints/latest` every this many steps.
     public var checkpointEverySteps: Int?
-    /// What a NaN or infinite loss does: stop the run (nil, the default) or roll back.
-    public var onDivergence: DivergencePolicy?
+    /// What a NaN or infinite loss does: stop the run or roll back (nil, in configs saved before
+    /// the setting existed: stop).
+    public var onDivergence: DivergencePolicy? = .stop
     /// Log the training loss every this many steps (besides every evaluation).
     public var logEverySteps: Int = 100
     public var maxSteps: Int?

@@ -38,7 +38,8 @@ public struct TrainingProgress {
 ///
 ///     metrics.jsonl                  one MetricsRecord per line
 ///     events.out.tfevents.*          the same numbers for TensorBoard, one file per process (TensorBoardEventFile)
-///     checkpoints/latest             the newest checkpoint (what --resume reads)
+///     checkpoints/latest             the newest checkpoint (what --resume reads), also written every
+///                                    `checkpointEveryMinutes` / `checkpointEverySteps`
 ///     checkpoints/stage-K, epoch-N, final
 ///
 /// Each step: zero grads → forward, loss and backward (the batch in `BatchShards.default` slices

@@ -94,6 +94,18 @@ final class ReliabilityCLITests: CLITestCase {
         XCTAssertEqual(LoopCLI.run(["train", "--resume", path("run"), "--overwrite"]).status, 64, "--resume and --overwrite contradict")
     }
 
+    /// A run killed before its first checkpoint (run.json and log lines, no checkpoint) starts again
+    /// on --resume and ends as a run never killed.
+    func testResumeBeforeTheFirstCheckpointStartsAgain() throws {
+        makeData()
+        loop(["train", "--out", path("whole"), "--max-steps", "40"] + trainFlags)
+        loop(["train", "--out", path("run"), "--max-steps", "40"] + trainFlags)
+        try FileManager.default.removeItem(at: root.appendingPathComponent("run/checkpoints"))
+        loop(["train", "--resume", path("run")])
+        XCTAssertEqual(try records("run"), try records("whole"))
+        XCTAssertEqual(try bytes("run/checkpoints/final/model.safetensors"), try bytes("whole/checkpoints/final/model.safetensors"))
+    }
+
     func testExitStatusesForBadInputAndInternalErrors() throws {
         makeData()
         XCTAssertEqual(LoopCLI.run(["train", "--out", path("r1")] + trainFlags + ["--schedule", "spiral"]).status, 64)

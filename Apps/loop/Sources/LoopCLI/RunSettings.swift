@@ -123,10 +123,23 @@ struct RunSettings: Codable, Equatable {
             base[key] = value
         }
         do {
-            return try Self.decoder.decode(RunSettings.self, from: JSONSerialization.data(withJSONObject: base))
+            return try Self.decoder.decode(RunSettings.self, from: Self.json(base, given: given, source: source))
         } catch let error as DecodingError {
             throw CLIError("\(source): \(Checkpoint.describe(error))")
         }
+    }
+
+    /// `mapping` as JSON; a value JSON cannot hold (YAML's `.inf`, `.nan`, a timestamp, binary
+    /// data) is an error naming `source` and the key of `given` it came from.
+    private static func json(_ mapping: [String: Any], given: [String: Any], source: String) throws -> Data {
+        func unwritable(_ key: String) -> Bool {
+            let one = [key: given[key]!]
+            return !JSONSerialization.isValidJSONObject(one) || (try? JSONSerialization.data(withJSONObject: one)) == nil
+        }
+        if let key = given.keys.sorted().first(where: unwritable) {
+            throw CLIError("\(source): setting '\(key)' has the value \(given[key]!), which is not a finite number, a string or a boolean")
+        }
+        return try JSONSerialization.data(withJSONObject: mapping)
     }
 
     /// Every setting's key (config file, `run.json`): the property names in snake case, as the encoder writes them.

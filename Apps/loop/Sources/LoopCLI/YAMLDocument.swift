@@ -5,7 +5,8 @@ import Yams
 ///
 /// Yams builds dictionaries with string keys only and traps on any other key (`? [a, b]: 1`,
 /// `{a: 1}: 2`), so the document is composed first and refused, naming the key's line, when any
-/// mapping in it has a key that is not a scalar.
+/// mapping in it has a key that is not a scalar. Yams also traps computing a large base-60 integer
+/// (YAML 1.1's `1:30:00`, without overflow checks); such a value is read as text here instead.
 enum YAMLDocument {
     struct NonScalarKey: Error, CustomStringConvertible {
         var mark: Mark?
@@ -13,10 +14,17 @@ enum YAMLDocument {
     }
 
     static func load(_ text: String) throws -> Any? {
-        guard let root = try Yams.compose(yaml: text) else { return nil }
+        guard let root = try Yams.compose(yaml: text, .default, constructor) else { return nil }
         if let key = firstNonScalarKey(in: root) { throw NonScalarKey(mark: key.mark) }
         return root.any
     }
+
+    /// Yams' constructor, with base-60 integers left as text (a constructor's nil means a string).
+    private static let constructor: Constructor = {
+        var scalars = Constructor.defaultScalarMap
+        scalars[.int] = { scalar in scalar.string.contains(":") ? nil : Int.construct(from: scalar) }
+        return Constructor(scalars)
+    }()
 
     /// The first key that is a mapping or a sequence, searching depth first.
     private static func firstNonScalarKey(in node: Node) -> Node? {

@@ -37,4 +37,27 @@ final class SettingsFileTests: XCTestCase {
             XCTAssertTrue(sweepMessage.contains("\(config): not valid YAML: a mapping key"), sweepMessage)
         }
     }
+
+    /// YAML values JSON cannot hold (infinity, NaN, a timestamp, binary data) are refused naming the
+    /// file and the setting, as fuzzing found for `.inf` (it surfaced as Foundation's "The data is not
+    /// in the correct format.", naming neither).
+    func testAYAMLValueJSONCannotHoldIsRefusedNamingTheFileAndTheSetting() throws {
+        for (index, (key, value)) in [("layers", ".inf"), ("lr", ".nan"), ("seed", "2001-12-14"), ("data", "!!binary aGk=")].enumerated() {
+            let config = try write("epochs: 2\n\(key): \(value)\n", to: "values-\(index).yaml")
+            let (status, message) = LoopCLI.run(["train", "--config", config, "--out", root.appendingPathComponent("run").path])
+            XCTAssertNotEqual(status, 0, message)
+            XCTAssertTrue(message.contains("\(config): setting '\(key)' has the value"), message)
+        }
+    }
+
+    /// A base-60 integer (YAML 1.1's `1:30`) too large for Int made the YAML library trap, as fuzzing
+    /// found; it is read as text, so a setting that wants a number refuses it naming the file.
+    func testALargeBase60IntegerIsRefusedNotATrap() throws {
+        for (index, value) in ["922330720368547758:8", "1:1:1:1:1:1:1:1:1:1:1:1"].enumerated() {
+            let config = try write("seed: \(value)\n", to: "base60-\(index).yaml")
+            let (status, message) = LoopCLI.run(["train", "--config", config, "--out", root.appendingPathComponent("run").path])
+            XCTAssertNotEqual(status, 0, message)
+            XCTAssertTrue(message.contains(config), message)
+        }
+    }
 }

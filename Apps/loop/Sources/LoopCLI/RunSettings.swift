@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 import TensorKit
 import KnowledgeGraph
 import RecurrentDepth
@@ -104,9 +103,14 @@ struct RunSettings: Codable, Equatable {
     /// file, `run.json` and a sweep's search space are read with. `what` names the mapping's contents in errors.
     static func readMapping(_ path: String, of what: String) throws -> [String: Any] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CLIError("\(path): cannot read the file") }
+        return try parseMapping(text, path: path, of: what)
+    }
+
+    /// The top-level mapping of `text`, parsed as `readMapping` parses the file at `path`.
+    static func parseMapping(_ text: String, path: String, of what: String) throws -> [String: Any] {
         let object: Any?
         do {
-            object = path.hasSuffix(".json") ? try JSONSerialization.jsonObject(with: Data(text.utf8)) : try Yams.load(yaml: text)
+            object = path.hasSuffix(".json") ? try JSONSerialization.jsonObject(with: Data(text.utf8)) : try YAMLDocument.load(text)
         } catch {
             throw CLIError("\(path): not valid \(path.hasSuffix(".json") ? "JSON" : "YAML"): \(error)")
         }
@@ -125,10 +129,23 @@ struct RunSettings: Codable, Equatable {
             base[key] = value
         }
         do {
-            return try Self.decoder.decode(RunSettings.self, from: JSONSerialization.data(withJSONObject: base))
+            return try Self.decoder.decode(RunSettings.self, from: Self.json(base, given: given, source: source))
         } catch let error as DecodingError {
             throw CLIError("\(source): \(Checkpoint.describe(error))")
         }
+    }
+
+    /// `mapping` as JSON; a value JSON cannot hold (YAML's `.inf`, `.nan`, a timestamp, binary
+    /// data) is an error naming `source` and the key of `given` it came from.
+    private static func json(_ mapping: [String: Any], given: [String: Any], source: String) throws -> Data {
+        func unwritable(_ key: String) -> Bool {
+            let one = [key: given[key]!]
+            return !JSONSerialization.isValidJSONObject(one) || (try? JSONSerialization.data(withJSONObject: one)) == nil
+        }
+        if let key = given.keys.sorted().first(where: unwritable) {
+            throw CLIError("\(source): setting '\(key)' has the value \(given[key]!), which is not a finite number, a string or a boolean")
+        }
+        return try JSONSerialization.data(withJSONObject: mapping)
     }
 
     /// Every setting's key (config file, `run.json`): the property names in snake case, as the encoder writes them.

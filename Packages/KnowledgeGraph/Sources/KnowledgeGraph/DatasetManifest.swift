@@ -83,11 +83,15 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
     }
 
     public static func load(from url: URL) throws -> DatasetManifest {
-        let data = try FileBytes.read(url)
+        try decode(FileBytes.read(url), file: url.path)
+    }
+
+    /// A manifest from the bytes of a `dataset.json`; `file` names the source in errors.
+    static func decode(_ data: Data, file: String) throws -> DatasetManifest {
         do {
             return try JSONDecoder().decode(DatasetManifest.self, from: data)
         } catch {
-            throw KnowledgeGraphError.unreadableFile(file: url.path, reason: "not a dataset manifest: \(error)")
+            throw KnowledgeGraphError.unreadableFile(file: file, reason: "not a dataset manifest: \(error)")
         }
     }
 

@@ -52,8 +52,11 @@ public struct Vocabulary: Equatable, Sendable {
 
     /// Reads `vocab.json`, a JSON list of token strings.
     public static func load(from url: URL) throws -> Vocabulary {
-        let file = url.lastPathComponent
-        let data = try FileBytes.read(url)
+        try decode(FileBytes.read(url), file: url.lastPathComponent)
+    }
+
+    /// A vocabulary from the bytes of a `vocab.json`; `file` names the source in errors.
+    static func decode(_ data: Data, file: String) throws -> Vocabulary {
         let tokens = try data.withUnsafeBytes { raw in
             var scanner = JSONScanner(raw, file: file)
             return try scanner.readStringList()

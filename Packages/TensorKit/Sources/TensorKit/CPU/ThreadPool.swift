@@ -158,6 +158,14 @@ private final class ThreadPoolCore: @unchecked Sendable {
         }
     }
 
+    // Runs once the pool and every worker have let go (each worker holds a reference until it exits).
+    deinit {
+        pthread_cond_destroy(cond)
+        pthread_mutex_destroy(mutex)
+        cond.deallocate()
+        mutex.deallocate()
+    }
+
     var isBusy: Bool { busy.load(ordering: .relaxed) }
 
     func stop() {

@@ -5,9 +5,15 @@
 
 typealias V16 = SIMD16<Float>
 
+#if TENSORKIT_NO_CPU_HINTS
+// ThreadSanitizer builds: the compiler cannot instrument LLVM's prefetch intrinsic (it aborts),
+// and a prefetch changes no result, so `Scripts/sanitize thread` compiles it away.
+@inline(__always) private func llvmPrefetch(_ address: UnsafeRawPointer, _ write: Int32, _ locality: Int32, _ dataCache: Int32) {}
+#else
 // LLVM's prefetch intrinsic (Swift has no prefetch API); lowers to prefetchw.
 @_silgen_name("llvm.prefetch.p0")
 private func llvmPrefetch(_ address: UnsafeRawPointer, _ write: Int32, _ locality: Int32, _ dataCache: Int32)
+#endif
 
 @inline(__always) private func load16(_ p: UnsafePointer<Float>) -> V16 {
     UnsafeRawPointer(p).loadUnaligned(as: V16.self)

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import XCTest
-import TensorKit
+@testable import TensorKit
 
 /// `ThreadPool.parallelFor(groups:_:)`: each index gets a group of the pool's threads, and the
 /// work it gives the pool runs on that group, side by side with the other groups.
@@ -21,8 +21,8 @@ final class ThreadPoolGroupTests: XCTestCase {
     func testEachIndexRunsItsWorkOnItsOwnGroup() {
         let pool = ThreadPool(threads: 5)
         let arrivals = Atomic<Int>(0)
-        let met = Mutex<[Bool]>([])
-        let available = Mutex<[Int: Int]>([:])
+        let met = Locked<[Bool]>([])
+        let available = Locked<[Int: Int]>([:])
         pool.parallelFor(groups: 2) { i in
             available.withLock { $0[i] = pool.availableThreads }
             pool.parallelFor(i == 0 ? 3 : 2) { _ in
@@ -41,7 +41,7 @@ final class ThreadPoolGroupTests: XCTestCase {
         for threads in 1...5 {
             let pool = ThreadPool(threads: threads)
             for count in [0, 1, 2, 3, 7] {
-                let hits = Mutex<[Int]>(Array(repeating: 0, count: count * 10))
+                let hits = Locked<[Int]>(Array(repeating: 0, count: count * 10))
                 pool.parallelFor(groups: count) { i in
                     pool.parallelFor(10) { j in hits.withLock { $0[i * 10 + j] += 1 } }
                 }
@@ -54,7 +54,7 @@ final class ThreadPoolGroupTests: XCTestCase {
     /// single index keeps the whole pool.
     func testFewThreadsRunEachIndexOnOneThread() {
         let pool = ThreadPool(threads: 2)
-        let available = Mutex<[Int]>([])
+        let available = Locked<[Int]>([])
         pool.parallelFor(groups: 2) { _ in available.withLock { $0.append(pool.availableThreads) } }
         XCTAssertEqual(available.withLock { $0 }, [1, 1])
         pool.parallelFor(groups: 1) { _ in available.withLock { $0 = [pool.availableThreads] } }

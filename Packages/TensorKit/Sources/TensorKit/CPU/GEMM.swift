@@ -3,9 +3,15 @@ import Synchronization
 import TensorKitAVX512
 import TensorKitVectorMath
 
+#if TENSORKIT_NO_CPU_HINTS
+// ThreadSanitizer builds: the compiler cannot instrument LLVM's prefetch intrinsic (it aborts),
+// and a prefetch changes no result, so `Scripts/sanitize thread` compiles it away.
+@inline(__always) private func llvmPrefetch(_ address: UnsafeRawPointer, _ write: Int32, _ locality: Int32, _ dataCache: Int32) {}
+#else
 // LLVM's prefetch intrinsic (Swift has no prefetch API); lowers to prefetcht0/prefetchw.
 @_silgen_name("llvm.prefetch.p0")
 private func llvmPrefetch(_ address: UnsafeRawPointer, _ write: Int32, _ locality: Int32, _ dataCache: Int32)
+#endif
 
 /// Single-precision matrix multiply for the CPU backend.
 ///
@@ -455,7 +461,7 @@ extension GEMM {
     }
 
     /// Idle workspaces; a call checks out one per task, so concurrent callers never share one.
-    private static let idleWorkspaces = Mutex<[Workspace]>([])
+    private static let idleWorkspaces = Locked<[Workspace]>([])
 
     static func checkOutWorkspace() -> Workspace {
         idleWorkspaces.withLock { $0.popLast() } ?? Workspace()

@@ -8,12 +8,13 @@ import Darwin
 import Foundation
 import Synchronization
 
-#if arch(x86_64)
+#if arch(x86_64) && !TENSORKIT_NO_CPU_HINTS
 // x86 `pause` via its LLVM intrinsic (Swift has no spin-hint API): a polite poll that frees
 // execution resources and avoids the memory-order flush when the awaited store lands.
 @_silgen_name("llvm.x86.sse2.pause")
 private func cpuPause()
 #else
+// Other processors, and ThreadSanitizer builds (which cannot instrument the intrinsic).
 @inline(__always) private func cpuPause() {}
 #endif
 
@@ -53,7 +54,7 @@ public final class ThreadPool: @unchecked Sendable {
     private let parent: ObjectIdentifier?
     /// The groups of `parallelFor(groups:_:)` by group count, built on first use; nil stands for a
     /// group of one thread (the one running the index).
-    private let groupsByCount = Mutex<[Int: [ThreadPool?]]>([:])
+    private let groupsByCount = Locked<[Int: [ThreadPool?]]>([:])
     // The group of the index this thread is running inside `parallelFor(groups:_:)`.
     private static let groupSlot = ThreadLocalSlot()
 

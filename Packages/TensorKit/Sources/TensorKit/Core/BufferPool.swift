@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Freed tensor buffers kept by size class and handed out again: a training step allocates the same
 /// sizes every time, so after the first step no buffer is new. Without it every op's output is a
 /// fresh `malloc`, and glibc returns large blocks to the OS, so each step paid page faults and
@@ -37,7 +35,7 @@ public enum BufferPool {
         var statistics = Statistics()
     }
 
-    static let state = Mutex(State())
+    static let state = Locked(State())
 
     public static var statistics: Statistics { state.withLock { $0.statistics } }
     public static func resetStatistics() { state.withLock { $0.statistics = Statistics() } }

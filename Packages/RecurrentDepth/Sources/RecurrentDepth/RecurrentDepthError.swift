@@ -10,6 +10,8 @@ public enum RecurrentDepthError: Error, CustomStringConvertible, Equatable {
     case wrongShape(String, file: String, expected: [Int], found: [Int])
     case configMismatch(String, file: String)
     case invalidTrainingConfig(String)
+    /// The processes of a data-parallel run disagree (`TrainingGroup`).
+    case trainingGroup(String)
     case nonFiniteLoss(step: Int, loss: Float, lastCheckpoint: String?)
     case nonFiniteWeights(step: Int, lastCheckpoint: String?)
 
@@ -18,6 +20,7 @@ public enum RecurrentDepthError: Error, CustomStringConvertible, Equatable {
         case let .invalidConfig(source, problems):
             return "\(source): invalid model config: " + problems.joined(separator: "; ")
         case let .invalidInput(message): return "invalid model input: \(message)"
+        case let .trainingGroup(message): return "data-parallel training: \(message)"
         case let .missingFile(path): return "\(path): no such file"
         case let .unreadableFile(path, reason): return "\(path): \(reason)"
         case let .writeFailed(path, reason): return "\(path): cannot write: \(reason)"

@@ -28,18 +28,26 @@ extension RecurrentGPT2 {
     /// slice order. Returns the loss.
     ///
     /// Each slice's loss is weighted by its share of the batch's read positions, so the sum is the
-    /// mean over every predicted token. With
+    /// mean over every predicted token.
+    ///
+    /// With a `group` of N ranks the batch is cut in N slices (`shards` must be N): this rank computes
+    /// slice `rank` on all of `pool`'s threads, the group exchanges the slices' gradients, and each
+    /// rank sums them in slice order, as one process does with N slices — so the gradient, and
+    /// the weights after the step, equal a single process's with `shards: N` bit for bit. With
     /// dropout, each slice draws its masks from its own generator, forked from `dropout`'s in
     /// slice order (so `dropout.generator` advances by one draw per slice).
     public func addLossGradient(_ input: ModelInput, labels: IDTensor, recurrence: Int, labelSmoothing: Float = 0,
                                 dropout: Dropout? = nil, gradientSteps: Int? = nil, shards: Int = BatchShards.default,
-                                pool: ThreadPool? = BatchShards.pool) throws -> Float {
+                                pool: ThreadPool? = BatchShards.pool, group: TrainingGroup? = nil) throws -> Float {
         let batch = input.batchSize
         let rows = input.readCount
         precondition(labels.shape == [rows], "addLossGradient: labels \(labels.shape) do not match the \(rows) positions read")
         // Checked whole, so an error names the example's place in the batch, not in a slice.
         try validate(input)
+        if let group { precondition(shards == group.size, "addLossGradient: \(shards) slices for a group of \(group.size) ranks") }
         let count = max(1, min(shards, batch))
+        // The slices this process computes: all, or its rank's (none when the batch has fewer examples than ranks).
+        let mine = group.map { $0.rank < count ? [$0.rank] : [] } ?? Array(0..<count)
         let bounds = (0...count).map { $0 * batch / count }
         // Each slice's first label: its examples' read positions come before the next slice's.
         let firstRow = bounds.map { b in input.spans.map { $0[0..<b].reduce(0, +) } ?? b }
@@ -47,11 +55,12 @@ extension RecurrentGPT2 {
             dropout.map { Dropout(embedding: $0.embedding, attention: $0.attention, residual: $0.residual, generator: $0.generator.fork()) }
         }
         let parameters = self.parameters
-        var slices = [Result<(loss: Float, gradients: [Tensor?]), Error>?](repeating: nil, count: count)
+        var slices = [Result<SliceGradient, Error>?](repeating: nil, count: mine.count)
         slices.withUnsafeMutableBufferPointer { out in
-            let run = { (s: Int) in
+            let run = { (m: Int) in
+                let s = mine[m]
                 // Each slice's buffers come from a pool partition of its own (see `BufferPool`).
-                out[s] = Result { try BufferPool.withPartition(s + 1) {
+                out[m] = Result { try BufferPool.withPartition(s + 1) {
                     let range = bounds[s]..<bounds[s + 1]
                     let logits = try self.monitoredLogits(input.examples(range), recurrence: recurrence, dropout: dropouts[s],
                                                           gradientSteps: gradientSteps)
@@ -59,12 +68,13 @@ extension RecurrentGPT2 {
                     let loss = Tensor.crossEntropy(logits, targets: IDTensor(shape: [labelRange.count], ids: Array(labels.ids[labelRange])),
                                                    labelSmoothing: labelSmoothing)
                     let weight = Float(labelRange.count) / Float(rows)
-                    return (loss.item * weight, loss.gradients(for: parameters, Tensor(scalar: weight)))
+                    return SliceGradient(loss: loss.item * weight, gradients: loss.gradients(for: parameters, Tensor(scalar: weight)))
                 } }
             }
-            if let pool { pool.parallelFor(groups: count, run) } else { (0..<count).forEach(run) }
+            if let pool, !mine.isEmpty { pool.parallelFor(groups: mine.count, run) } else { mine.indices.forEach(run) }
         }
-        let results = try slices.map { try $0!.get() }
+        let computed = try slices.map { try $0!.get() }
+        let results = try group.map { try SliceGradient.exchange(computed.first, parameters: parameters, slices: count, in: $0) } ?? computed
         // Into the first slice's gradient (its own, see `gradients(for:)`): no third copy of the weights' size.
         let sum = { (i: Int) in
             var total: Tensor?

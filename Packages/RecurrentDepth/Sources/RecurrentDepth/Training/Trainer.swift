@@ -45,6 +45,10 @@ public struct TrainingProgress {
 /// Each step: zero grads → forward, loss and backward (the batch in `BatchShards.default` slices
 /// side by side, each on its share of the cores) → the looping regularizer's gradient, if any →
 /// clip → AdamW at the scheduled rate.
+///
+/// With a `group` (data-parallel training, one trainer per process), each rank computes its slice
+/// of every batch, all take the same step on the gathered gradient, they stop at the same step, and
+/// rank 0 alone writes the metrics log and checkpoints.
 public final class Trainer {
     public static let stateFile = "trainer_state.json"
     public static let optimizerFile = "optimizer.safetensors"
@@ -61,6 +65,8 @@ public final class Trainer {
     public var onProgress: ((TrainingProgress) -> Void)?
     /// Called with every record written to the metrics log.
     public var onRecord: ((MetricsRecord) -> Void)?
+    /// The processes training this model together; nil for a run of its own.
+    public let group: TrainingGroup?
 
     let train: Split
     let test: Split
@@ -81,7 +87,7 @@ public final class Trainer {
     /// `referenceTrainingEvaluator(for:)`, which this package cannot make), so that no run is
     /// silently judged another way than the reference's.
     public init(model: RecurrentGPT2, dataset: Dataset, config: TrainingConfig, schedule: RecurrenceSchedule,
-                evaluator: Evaluator? = nil, runFolder: URL) throws {
+                evaluator: Evaluator? = nil, runFolder: URL, group: TrainingGroup? = nil) throws {
         let problems = config.problems
         if !problems.isEmpty { throw RecurrentDepthError.invalidTrainingConfig(problems.joined(separator: "; ")) }
         self.model = model
@@ -94,6 +100,7 @@ public final class Trainer {
         }
         self.evaluator = evaluator
         self.runFolder = runFolder
+        self.group = group
         try config.loopingRegularizer?.check(layers: model.config.layers)
         train = try dataset.split("train")
         test = try dataset.split(config.testFile)
@@ -108,9 +115,10 @@ public final class Trainer {
     /// Continues the run saved in `checkpoint` (a folder written by a trainer); the model there
     /// replaces `model`'s weights. The run goes on exactly as if it had never stopped.
     public convenience init(resumingFrom checkpoint: URL, dataset: Dataset, config: TrainingConfig,
-                            schedule: RecurrenceSchedule, evaluator: Evaluator? = nil, runFolder: URL) throws {
+                            schedule: RecurrenceSchedule, evaluator: Evaluator? = nil, runFolder: URL, group: TrainingGroup? = nil) throws {
         let model = try Checkpoint.readModel(from: checkpoint)
-        try self.init(model: model, dataset: dataset, config: config, schedule: schedule, evaluator: evaluator, runFolder: runFolder)
+        try self.init(model: model, dataset: dataset, config: config, schedule: schedule, evaluator: evaluator, runFolder: runFolder,
+                      group: group)
         let saved = try Checkpoint.decodeJSON(TrainerState.self, from: checkpoint.appendingPathComponent(Self.stateFile))
         state = saved
         dropout = Dropout(config: model.config, generator: saved.dropoutGenerator)
@@ -118,7 +126,7 @@ public final class Trainer {
         try restoreOptimizer(from: checkpoint.appendingPathComponent(Self.optimizerFile))
         lastCheckpoint = checkpoint.path
         try trimMetricsLog(after: saved.step)
-        try TensorBoardEventFile.trim(in: runFolder, after: saved.step)
+        if writesFiles { try TensorBoardEventFile.trim(in: runFolder, after: saved.step) }
     }
 
     // MARK: - The loop
@@ -134,7 +142,7 @@ public final class Trainer {
 
         while true {
           do {
-            if let limit = limitReached(elapsed: elapsed()) {
+            if let limit = try agreedLimit(elapsed: elapsed()) {
                 state.elapsedSeconds = elapsed()
                 try checkpoint(named: "final")
                 return .limitReached(limit)
@@ -186,7 +194,7 @@ public final class Trainer {
                 try checkpoint(named: "epoch-\(state.epoch)")
                 checkpointed = true
             }
-            let interrupted = Interruption.isRequested
+            let interrupted = try group?.anyRank(Interruption.isRequested) ?? Interruption.isRequested
             if !checkpointed && (interrupted || periodicCheckpointDue) {
                 state.elapsedSeconds = elapsed()
                 try checkpoint(named: nil)
@@ -228,7 +236,7 @@ public final class Trainer {
         (stageTrain, batcher) = try Self.trainingSet(train, stage: restored.stage, config: config)
         try restoreOptimizer(from: latest.appendingPathComponent(Self.optimizerFile))
         try trimMetricsLog(after: restored.step)
-        try TensorBoardEventFile.trim(in: runFolder, after: restored.step)
+        if writesFiles { try TensorBoardEventFile.trim(in: runFolder, after: restored.step) }
         let lr = learningRateSchedule.learningRate(at: state.stageStep) * (state.learningRateScale ?? 1)
         try append(MetricsRecord(kind: "rollback", step: state.step, epoch: state.epoch, stage: state.stage, loss: nil, lr: lr, r: nil,
                                  accuracy: nil, count: nil, iterations: nil, evaluator: nil, elapsed: state.elapsedSeconds))
@@ -246,7 +254,7 @@ public final class Trainer {
         optimizer.zeroGrad()
         let value = try model.addLossGradient(input, labels: IDTensor(shape: [batch.labels.count], ids: batch.labels), recurrence: r,
                                               labelSmoothing: config.labelSmoothing, dropout: dropout.isIdentity ? nil : dropout,
-                                              gradientSteps: config.gradientSteps)
+                                              gradientSteps: config.gradientSteps, shards: group?.size ?? BatchShards.default, group: group)
         guard value.isFinite else {
             throw RecurrentDepthError.nonFiniteLoss(step: state.step, loss: value, lastCheckpoint: lastCheckpoint)
         }
@@ -278,6 +286,14 @@ public final class Trainer {
         let base = state.stage.flatMap { stage in config.curriculum?.learningRate(base: config.learningRate, stage: stage) }
             ?? config.learningRate
         return LinearWarmupDecay(peak: base, warmupSteps: config.warmupSteps, totalSteps: batcher.batchesPerEpoch * config.epochs)
+    }
+
+    /// `limitReached`, the same on every rank of a group: a time limit may come a step earlier on
+    /// one rank's clock than on another's, and all stop when the first does.
+    private func agreedLimit(elapsed: Double) throws -> String? {
+        let local = limitReached(elapsed: elapsed)
+        guard let group, try group.anyRank(local != nil) else { return local }
+        return local ?? config.maxMinutes.map { "max minutes (\($0))" } ?? "a limit on another rank"
     }
 
     private func limitReached(elapsed: Double) -> String? {
@@ -395,7 +411,11 @@ public final class Trainer {
 
     private var metricsURL: URL { runFolder.appendingPathComponent(Self.metricsFile) }
 
+    /// Whether this process writes the run's files: rank 0 of a group, or a run of its own.
+    private var writesFiles: Bool { group?.isPrimary ?? true }
+
     private func append(_ record: MetricsRecord) throws {
+        guard writesFiles else { return }
         onRecord?(record)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -423,6 +443,7 @@ public final class Trainer {
 
     /// Drops log records written after the checkpoint a run resumes from (they will be redone).
     private func trimMetricsLog(after step: Int) throws {
+        guard writesFiles else { return }
         guard let data = FileManager.default.contents(atPath: metricsURL.path) else { return }
         let decoder = JSONDecoder()
         let kept = data.split(separator: UInt8(ascii: "\n")).filter { line in
@@ -442,6 +463,11 @@ public final class Trainer {
         for (_, parameter) in model.namedParameters {
             let values = UnsafeBufferPointer(start: parameter.storage.pointer, count: parameter.storage.count)
             if !values.allSatisfy({ $0.isFinite }) { throw RecurrentDepthError.nonFiniteWeights(step: state.step, lastCheckpoint: lastCheckpoint) }
+        }
+        guard writesFiles else {
+            lastCheckpoint = folder.appendingPathComponent(name ?? "latest").path
+            lastCheckpointDate = Date()
+            return
         }
         var files: [String: Data] = [:]
         files[Self.stateFile] = try Checkpoint.encodeJSON(state)

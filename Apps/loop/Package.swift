@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // x86-64 builds target AVX2 + FMA (Haswell's set), so the binary runs on any x86-64 of the last
@@ -13,6 +13,11 @@ let fast: [SwiftSetting] = [.unsafeFlags(["-target-cpu", targetCPU])]
 
 let package = Package(
     name: "loop",
+    // `swift build --traits MPI`: data-parallel `mpirun -np N loop train …` over Open MPI
+    // (libopenmpi-dev); the default build needs no MPI.
+    traits: [
+        .trait(name: "MPI", description: "Data-parallel training over MPI (needs Open MPI's development files, pkg-config ompi-c)."),
+    ],
     products: [
         // The command tree with its registry, for third parties who build their own `loop`.
         .library(name: "LoopCLI", targets: ["LoopCLI"]),
@@ -32,7 +37,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
             "TensorKit", "KnowledgeGraph", "RecurrentDepth", "Halting", "Analysis",
+            .target(name: "CMPI", condition: .when(traits: ["MPI"])),
         ], swiftSettings: fast),
+        // mpi.h and libmpi, found through Open MPI's pkg-config file; built only with the MPI trait.
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .executableTarget(name: "loop", dependencies: ["LoopCLI"], swiftSettings: fast),
         .testTarget(name: "LoopCLITests", dependencies: ["LoopCLI", "RecurrentDepth", "Halting"], swiftSettings: fast),
     ],

@@ -15,6 +15,10 @@ public enum LoopCLI {
     /// Runs `loop` with `registry`: the entry point of the app and of any third-party build of it.
     public static func main(registry: LoopRegistry, arguments: [String]? = nil) {
         activeRegistry = registry
+        if let refusal = DataParallel.refusal(command: (arguments ?? Array(CommandLine.arguments.dropFirst())).first) {
+            Console.log("Error: \(refusal)")
+            exit(ExitStatus.badInput)
+        }
         do {
             var command = try LoopCommand.parseAsRoot(arguments)
             try command.run()

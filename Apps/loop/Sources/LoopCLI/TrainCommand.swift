@@ -49,45 +49,59 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let runFolder = URL(fileURLWithPath: resume ?? out!)
-        var resuming = resume != nil
-        let base: RunSettings
-        if resuming {
-            base = try RunSettings.load(runFolder.appendingPathComponent("run.json").path)
-            let latest = runFolder.appendingPathComponent("checkpoints/latest")
-            DurableWrite.recover(latest)
-            if !FileManager.default.fileExists(atPath: latest.path) {
-                // Killed before its first checkpoint: nothing to continue, so the run starts again.
-                Console.log("\(runFolder.path): no checkpoint yet; training it again from step 0")
-                try RunFolder.clear(runFolder, keeping: ["run.json"])
-                resuming = false
+        let outcome = try DataParallel.run { group -> TrainingOutcome in
+            // Under mpirun, rank 0 alone prepares the folder; the others wait for it and take its decision.
+            let primary = group?.isPrimary ?? true
+            var resuming = resume != nil
+            let base: RunSettings
+            if resuming {
+                base = try RunSettings.load(runFolder.appendingPathComponent("run.json").path)
+                if primary { resuming = try Self.prepareResume(runFolder) }
+            } else {
+                base = try config.map(RunSettings.load) ?? RunSettings()
             }
-        } else {
-            base = try config.map(RunSettings.load) ?? RunSettings()
-        }
-        let settings = try base.overlaid(with: self.settings.given, source: "the command line")
-        guard !settings.data.isEmpty else { throw ValidationError("--data DIR is required") }
-        if resume == nil {
-            let held = RunFolder.state(in: runFolder)
-            if !held.isEmpty {
-                guard overwrite else {
-                    throw CLIError("\(runFolder.path) already holds a run (\(held.joined(separator: ", "))): continue it with "
-                                   + "--resume \(runFolder.path), or delete it and start afresh with --overwrite")
+            let settings = try base.overlaid(with: self.settings.given, source: "the command line")
+            guard !settings.data.isEmpty else { throw ValidationError("--data DIR is required") }
+            if resume == nil && primary {
+                let held = RunFolder.state(in: runFolder)
+                if !held.isEmpty {
+                    guard overwrite else {
+                        throw CLIError("\(runFolder.path) already holds a run (\(held.joined(separator: ", "))): continue it with "
+                                       + "--resume \(runFolder.path), or delete it and start afresh with --overwrite")
+                    }
+                    try RunFolder.clear(runFolder)
                 }
-                try RunFolder.clear(runFolder)
             }
+            if let group { resuming = try group.anyRank(primary && resuming) }
+            let result = try Self.train(settings, runFolder: runFolder, resuming: resuming, plain: plain, group: group)
+            if primary { print(result.summary) }
+            return result.outcome
         }
-        let result = try Self.train(settings, runFolder: runFolder, resuming: resuming, plain: plain)
-        print(result.summary)
-        if result.outcome == .interrupted {
+        if outcome == .interrupted {
             throw TrainingInterrupted(signal: Interruption.stopSignal ?? SIGINT, runFolder: runFolder.path)
         }
     }
 
+    /// Readies `runFolder` for `--resume`: completes or undoes a checkpoint write a kill interrupted,
+    /// and returns whether there is a checkpoint to continue from (a run killed before its first
+    /// one starts again from step 0, keeping its run.json).
+    private static func prepareResume(_ runFolder: URL) throws -> Bool {
+        let latest = runFolder.appendingPathComponent("checkpoints/latest")
+        DurableWrite.recover(latest)
+        if FileManager.default.fileExists(atPath: latest.path) { return true }
+        Console.log("\(runFolder.path): no checkpoint yet; training it again from step 0")
+        try RunFolder.clear(runFolder, keeping: ["run.json"])
+        return false
+    }
+
     /// Trains with `settings` into `runFolder` (resuming from its latest checkpoint if asked) and
     /// returns how training ended with a summary (the outcome, then where the checkpoints are).
-    /// Shared by `loop train`, `loop demo` and `loop sweep`.
+    /// Shared by `loop train`, `loop demo` and `loop sweep`. With a `group`, this process is one
+    /// rank of a data-parallel run; ranks other than 0 write and print nothing.
     static func train(_ settings: RunSettings, runFolder: URL, resuming: Bool, plain: Bool,
-                      quiet: Bool = false) throws -> (outcome: TrainingOutcome, summary: String) {
+                      quiet: Bool = false, group: TrainingGroup? = nil) throws -> (outcome: TrainingOutcome, summary: String) {
+        let primary = group?.isPrimary ?? true
+        let quiet = quiet || !primary
         let backend = try activeRegistry.backends.make(settings.backend)
         return try withBackend(backend) {
             let dataset = try cliErrors { try Dataset.load(from: URL(fileURLWithPath: settings.data)) }
@@ -101,19 +115,21 @@ struct TrainCommand: ParsableCommand {
                         throw CLIError("\(runFolder.path): no checkpoints/latest to resume from")
                     }
                     return try Trainer(resumingFrom: latest, dataset: dataset, config: trainingConfig, schedule: schedule,
-                                       evaluator: evaluator, runFolder: runFolder)
+                                       evaluator: evaluator, runFolder: runFolder, group: group)
                 }
-                if FileManager.default.fileExists(atPath: runFolder.appendingPathComponent("checkpoints/latest").path) {
+                if primary && FileManager.default.fileExists(atPath: runFolder.appendingPathComponent("checkpoints/latest").path) {
                     throw CLIError("\(runFolder.path) already holds a run; continue it with --resume \(runFolder.path) or choose another --out")
                 }
                 var generator = RandomGenerator(seed: settings.seed)
                 let model = try RecurrentGPT2(config: try settings.modelConfig(vocabularySize: dataset.vocabulary.count), generator: &generator)
                 return try Trainer(model: model, dataset: dataset, config: trainingConfig, schedule: schedule,
-                                   evaluator: evaluator, runFolder: runFolder)
+                                   evaluator: evaluator, runFolder: runFolder, group: group)
             }
-            let provenance = try RunProvenance.current(dataFolder: URL(fileURLWithPath: settings.data))
-            if !quiet { Console.log(provenance.summary) }
-            try settings.save(to: runFolder.appendingPathComponent("run.json"), provenance: provenance)
+            let provenance = try primary ? RunProvenance.current(dataFolder: URL(fileURLWithPath: settings.data)) : nil
+            if let provenance {
+                if !quiet { Console.log(provenance.summary) }
+                try settings.save(to: runFolder.appendingPathComponent("run.json"), provenance: provenance)
+            }
             let display = ProgressDisplay(plain: plain, quiet: quiet, limitSteps: settings.maxSteps, limitMinutes: settings.maxMinutes)
             trainer.onProgress = { display.update($0) }
             trainer.onRecord = { display.record($0) }
@@ -124,7 +140,8 @@ struct TrainCommand: ParsableCommand {
                 Console.log("training \(cost.summary); schedule \(schedule.name), evaluation \(trainer.evaluator.name)"
                       + (trainer.evaluationMark.map { " [\($0)]" } ?? "")
                       + (trainer.config.loopingRegularizer.map { ", looping regularizer \($0)" } ?? "")
-                      + (resuming ? ", resuming at step \(trainer.state.step)" : ""))
+                      + (resuming ? ", resuming at step \(trainer.state.step)" : "")
+                      + (group.map { ", data-parallel over \($0.size) ranks" } ?? ""))
             }
             Interruption.installSignalHandlers()
             let outcome = try cliErrors { try trainer.run() }

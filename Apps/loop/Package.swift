@@ -13,15 +13,15 @@ let fast: [SwiftSetting] = [.unsafeFlags(["-target-cpu", targetCPU])]
 
 let package = Package(
     name: "loop",
-    // `swift build --traits MPI`: data-parallel `mpirun -np N loop train …` over Open MPI
-    // (libopenmpi-dev); the default build needs no MPI.
-    traits: [
-        .trait(name: "MPI", description: "Data-parallel training over MPI (needs Open MPI's development files, pkg-config ompi-c)."),
-    ],
     products: [
         // The command tree with its registry, for third parties who build their own `loop`.
         .library(name: "LoopCLI", targets: ["LoopCLI"]),
         .executable(name: "loop", targets: ["loop"]),
+    ],
+    // `swift build --traits MPI`: data-parallel `mpirun -np N loop train …` over Open MPI
+    // (libopenmpi-dev); the default build needs no MPI.
+    traits: [
+        .trait(name: "MPI", description: "Data-parallel training over MPI (needs Open MPI's development files, pkg-config ompi-c)."),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),

@@ -2,9 +2,9 @@
 import CMPI
 import RecurrentDepth
 
-/// The ranks `mpirun` started, as a `TrainingGroup` over MPI's world communicator. The gather is
-/// MPI_Allgather (every rank receives every rank's buffer, in rank order), not MPI_Allreduce,
-/// whose summation order MPI leaves open: the sum is then done by each rank in rank order.
+/// The ranks `mpirun` started, as a `TrainingGroup` over MPI's world communicator. Gradients are
+/// summed with MPI_Alltoall and MPI_Allgather (a reduce-scatter whose additions loop does in rank
+/// order, see `SliceGradient.summed`), not MPI_Allreduce, whose order of additions MPI leaves open.
 final class MPITrainingGroup: TrainingGroup {
     let rank: Int
     let size: Int
@@ -29,6 +29,20 @@ final class MPITrainingGroup: TrainingGroup {
         }
         guard status == MPI_SUCCESS else { throw CLIError("MPI_Allgather failed with error \(status) on rank \(rank)") }
         return all
+    }
+
+    func allToAll(_ local: [Float], chunk: Int) throws -> [Float] {
+        guard let count = Int32(exactly: chunk), local.count == chunk * size else {
+            throw CLIError("MPI: cannot send \(local.count) values as \(size) blocks of \(chunk)")
+        }
+        var received = [Float](repeating: 0, count: local.count)
+        let status = local.withUnsafeBufferPointer { send in
+            received.withUnsafeMutableBufferPointer { receive in
+                MPI_Alltoall(send.baseAddress, count, loop_mpi_float(), receive.baseAddress, count, loop_mpi_float(), loop_mpi_comm_world())
+            }
+        }
+        guard status == MPI_SUCCESS else { throw CLIError("MPI_Alltoall failed with error \(status) on rank \(rank)") }
+        return received
     }
 
     /// Ends MPI after every rank finished.

@@ -141,7 +141,10 @@ struct TrainCommand: ParsableCommand {
                       + (trainer.evaluationMark.map { " [\($0)]" } ?? "")
                       + (trainer.config.loopingRegularizer.map { ", looping regularizer \($0)" } ?? "")
                       + (resuming ? ", resuming at step \(trainer.state.step)" : "")
-                      + (group.map { ", data-parallel over \($0.size) ranks" } ?? ""))
+                      + (group.map { group in
+                          let megabytes = Double(group.bytesSentPerStep(training: trainer.model)) / 1_000_000
+                          return ", data-parallel over \(group.size) ranks (each sends \(String(format: "%.2f", megabytes)) MB of gradients per step)"
+                      } ?? ""))
             }
             Interruption.installSignalHandlers()
             let outcome = try cliErrors { try trainer.run() }

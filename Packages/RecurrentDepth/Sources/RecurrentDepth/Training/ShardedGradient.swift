@@ -31,8 +31,8 @@ extension RecurrentGPT2 {
     /// mean over every predicted token.
     ///
     /// With a `group` of N ranks the batch is cut in N slices (`shards` must be N): this rank computes
-    /// slice `rank` on all of `pool`'s threads, the group exchanges the slices' gradients, and each
-    /// rank sums them in slice order, as one process does with N slices — so the gradient, and
+    /// slice `rank` on all of `pool`'s threads, and the group sums the slices' gradients in slice
+    /// order (`SliceGradient.summed`), as one process does with N slices — so the gradient, and
     /// the weights after the step, equal a single process's with `shards: N` bit for bit. With
     /// dropout, each slice draws its masks from its own generator, forked from `dropout`'s in
     /// slice order (so `dropout.generator` advances by one draw per slice).
@@ -74,7 +74,7 @@ extension RecurrentGPT2 {
             if let pool, !mine.isEmpty { pool.parallelFor(groups: mine.count, run) } else { mine.indices.forEach(run) }
         }
         let computed = try slices.map { try $0!.get() }
-        let results = try group.map { try SliceGradient.exchange(computed.first, parameters: parameters, slices: count, in: $0) } ?? computed
+        let results = try group.map { [try SliceGradient.summed(computed.first, parameters: parameters, slices: count, in: $0)] } ?? computed
         // Into the first slice's gradient (its own, see `gradients(for:)`): no third copy of the weights' size.
         let sum = { (i: Int) in
             var total: Tensor?

@@ -36,7 +36,7 @@ struct DemoCommand: ParsableCommand {
         let runner = StudyRunner(study: study, preset: preset, seeds: [seed], out: root, plain: plain)
         guard let results = try runner.run() else {
             Console.log("stopped; run the same command again to continue")
-            throw ExitCode(130)
+            throw ExitCode(ExitStatus.interrupted(by: Interruption.stopSignal ?? SIGINT))
         }
 
         Console.log("probing the logit margin per iteration")

@@ -52,7 +52,7 @@ struct ReproduceCommand: ParsableCommand {
         guard let goals = try study.reproduce(preset: preset, seeds: (1...seeds).map(UInt64.init), out: folder, plain: plain,
                                               command: command, started: started) else {
             Console.log("stopped; run the same command again to continue: \(command)")
-            throw ExitCode(130)
+            throw ExitCode(ExitStatus.interrupted(by: Interruption.stopSignal ?? SIGINT))
         }
         let minutes = Date().timeIntervalSince(started) / 60
         for goal in goals { print("\(goal.met ? "met    " : "NOT met") \(goal.goal): \(goal.measured)") }

@@ -163,6 +163,40 @@ final class ReliabilityCLITests: CLITestCase {
         XCTAssertEqual(try records("killed"), try records("whole"))
     }
 
+    /// A kill in the middle of writing a checkpoint (seen: the write's temporary folder is still
+    /// there) leaves the previous checkpoint whole: the run resumes from it, the half-written one
+    /// is deleted, and the run ends exactly as an uninterrupted one. A checkpoint every step makes
+    /// writing most of the run's time, so a few random kills land inside one.
+    func testKillInTheMiddleOfACheckpointWriteResumesFromThePreviousOne() throws {
+        makeData()
+        let flags = trainFlags + ["--max-steps", "400", "--checkpoint-every-steps", "1", "--d", "64"]
+        loop(["train", "--out", path("whole")] + flags)
+        let checkpoints = root.appendingPathComponent("killed/checkpoints")
+        let temporaries = { ((try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path)) ?? []).filter { $0.hasSuffix(".tmp") } }
+        var generator = SystemRandomNumberGenerator()
+        var caughtMidWrite = false
+        let latestStep = { (try? self.json("killed/checkpoints/latest/trainer_state.json"))?["step"] as? Int }
+        for attempt in 0..<40 where !caughtMidWrite {
+            let stepBefore = latestStep()
+            let child = try spawn(attempt == 0 ? ["train", "--out", path("killed")] + flags : ["train", "--resume", path("killed")])
+            // Once the child has written a checkpoint of its own, at a random instant of the next 30 ms.
+            let deadline = Date().addingTimeInterval(60)
+            while latestStep() == stepBefore && child.isRunning && Date() < deadline { usleep(1_000) }
+            usleep(UInt32.random(in: 0...30_000, using: &generator))
+            kill(child.processIdentifier, SIGKILL)
+            child.waitUntilExit()
+            guard child.terminationReason == .uncaughtSignal else { break }  // finished before the kill
+            caughtMidWrite = !temporaries().isEmpty
+        }
+        XCTAssertTrue(caughtMidWrite, "no kill landed inside a checkpoint write")
+        loop(["train", "--resume", path("killed")])
+        XCTAssertEqual(temporaries(), [], "the half-written checkpoint was not deleted on resume")
+        for file in ["model.safetensors", "optimizer.safetensors"] {
+            XCTAssertEqual(try bytes("killed/checkpoints/final/\(file)"), try bytes("whole/checkpoints/final/\(file)"), file)
+        }
+        XCTAssertEqual(try records("killed"), try records("whole"))
+    }
+
     /// Without being asked, a run writes checkpoints/latest every few minutes of wall time (here
     /// made 0.3 s), so a `kill -9` loses at most that much.
     func testPeriodicCheckpointByWallTimeSurvivesKill9() throws {

@@ -82,12 +82,13 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    /// Readies `runFolder` for `--resume`: completes or undoes a checkpoint write a kill interrupted,
-    /// and returns whether there is a checkpoint to continue from (a run killed before its first
-    /// one starts again from step 0, keeping its run.json).
+    /// Readies `runFolder` for `--resume`: puts back a checkpoint a kill left aside mid-exchange,
+    /// deletes what writes cut short left behind, and returns whether there is a checkpoint to
+    /// continue from (a run killed before its first one starts again from step 0, keeping its run.json).
     private static func prepareResume(_ runFolder: URL) throws -> Bool {
         let latest = runFolder.appendingPathComponent("checkpoints/latest")
         DurableWrite.recover(latest)
+        for folder in [runFolder, latest.deletingLastPathComponent()] { DurableWrite.removeAbandonedTemporaries(in: folder) }
         if FileManager.default.fileExists(atPath: latest.path) { return true }
         Console.log("\(runFolder.path): no checkpoint yet; training it again from step 0")
         try RunFolder.clear(runFolder, keeping: ["run.json"])

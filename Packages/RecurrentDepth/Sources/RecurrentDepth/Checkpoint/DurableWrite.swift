@@ -116,6 +116,18 @@ public enum DurableWrite {
         return rename(parent.appendingPathComponent(aside).path, folder.path) == 0
     }
 
+    /// Deletes the temporaries (`.NAME.TAG.tmp`) that writes into `folder` left when a kill cut
+    /// them short: never complete, so never read, but as large as what they were writing. Call it
+    /// only while nothing writes there (before resuming). Returns the names removed.
+    @discardableResult
+    public static func removeAbandonedTemporaries(in folder: URL) -> [String] {
+        let manager = FileManager.default
+        let names = (try? manager.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.filter { $0.hasPrefix(".") && $0.hasSuffix(".tmp") }.filter {
+            (try? manager.removeItem(at: folder.appendingPathComponent($0))) != nil
+        }
+    }
+
     private static func posix(_ result: Int32, _ path: String) throws {
         if result != 0 { throw failure(path) }
     }

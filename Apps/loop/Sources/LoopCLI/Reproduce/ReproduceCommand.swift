@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RecurrentDepth
 
 /// `loop reproduce STUDY`: a finding of a paper from scratch, over seeds, ending in a report.
 struct ReproduceCommand: ParsableCommand {

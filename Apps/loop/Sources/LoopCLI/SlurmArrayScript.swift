@@ -54,7 +54,7 @@ struct SlurmArrayScript: Equatable {
         ]
         if let partition = resources.partition { options.append("--partition=\(Self.sbatchQuoted(partition))") }
         if let account = resources.account { options.append("--account=\(Self.sbatchQuoted(account))") }
-        let command = [loop, "sweep", "run", space, "--out", out].map(Self.shellQuoted).joined(separator: " ")
+        let command = "\(Self.shellQuoted(loop)) sweep run \(Self.shellQuoted(space)) --out \(Self.shellQuoted(out))"
         return """
         #!/bin/bash
         \(options.map { "#SBATCH \($0)" }.joined(separator: "\n"))

@@ -57,18 +57,19 @@ final class SlurmArrayScriptTests: XCTestCase {
         XCTAssertEqual(SlurmArrayScript.shellQuoted("it's $x"), #"'it'\''s $x'"#)
     }
 
-    /// The task line, run by bash as sbatch would run it: `loop` gets exactly the paths, the task's
-    /// index and --plain, in the working directory; without SLURM_ARRAY_TASK_ID it refuses, saying why.
+    /// The task line, run by bash as sbatch would run it: `loop` replaces the shell (`exec`, so
+    /// Slurm's SIGTERM reaches it: same process id) and gets exactly the paths, the task's index and
+    /// --plain, in the working directory; without SLURM_ARRAY_TASK_ID it refuses, saying why.
     func testTheTaskRunsLoopWithItsIndexAndEveryPathIntact() throws {
         try FileManager.default.createDirectory(at: root.appendingPathComponent("bin"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: root.appendingPathComponent("work"), withIntermediateDirectories: true)
-        // A stand-in for loop: writes its folder and its arguments, one per line, and exits with a status of its own.
-        try Data("#!/bin/bash\n{ pwd; printf '%s\\n' \"$@\"; } > \"$(dirname \"$0\")/called\"\nexit 7\n".utf8).write(to: URL(fileURLWithPath: path("bin/loop")))
+        // A stand-in for loop: writes its process id, folder and arguments, one per line, and exits with a status of its own.
+        try Data("#!/bin/bash\n{ echo $$; pwd; printf '%s\\n' \"$@\"; } > \"$(dirname \"$0\")/called\"\nexit 7\n".utf8).write(to: URL(fileURLWithPath: path("bin/loop")))
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path("bin/loop"))
         let file = URL(fileURLWithPath: path("sweep.sbatch"))
         try Data(script().text.utf8).write(to: file)
 
-        func bash(_ environment: [String: String]) throws -> (status: Int32, stderr: String) {
+        func bash(_ environment: [String: String]) throws -> (status: Int32, stderr: String, process: Int32) {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/bash")
             process.arguments = [file.path]
@@ -78,13 +79,13 @@ final class SlurmArrayScriptTests: XCTestCase {
             try process.run()
             let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
-            return (process.terminationStatus, stderr)
+            return (process.terminationStatus, stderr, process.processIdentifier)
         }
         let run = try bash(["SLURM_ARRAY_TASK_ID": "5", "PATH": "/usr/bin:/bin"])
-        XCTAssertEqual(run.status, 7, "exec: the task's status is loop's own. \(run.stderr)")
+        XCTAssertEqual(run.status, 7, "the task's status is loop's own. \(run.stderr)")
         let called = try String(contentsOfFile: path("bin/called"), encoding: .utf8)
         XCTAssertEqual(called.split(separator: "\n", omittingEmptySubsequences: false).map(String.init),
-                       [path("work"), "sweep", "run", path("space.yaml"), "--out", path("out"), "--index", "5", "--plain", ""])
+                       ["\(run.process)", path("work"), "sweep", "run", path("space.yaml"), "--out", path("out"), "--index", "5", "--plain", ""])
 
         try FileManager.default.removeItem(atPath: path("bin/called"))
         let direct = try bash(["PATH": "/usr/bin:/bin"])
@@ -104,7 +105,7 @@ final class SlurmArrayScriptTests: XCTestCase {
         let text = try String(contentsOfFile: path("out/sweep.sbatch"), encoding: .utf8)
         for line in ["#SBATCH --array=0-5%2", #"#SBATCH --job-name="loop-sweep-lr""#, #"#SBATCH --time="30""#, "#SBATCH --cpus-per-task=1",
                      #"#SBATCH --mem="1G""#, #"#SBATCH --partition="debug""#,
-                     "exec \(SlurmArrayScript.shellQuoted(SlurmArrayScript.currentExecutable)) sweep run \(SlurmArrayScript.shellQuoted(space))"] {
+                     "exec \(SlurmArrayScript.shellQuoted(SlurmArrayScript.currentExecutable)) sweep run \(SlurmArrayScript.shellQuoted(space)) --out"] {
             XCTAssertTrue(text.contains(line), "no \(line) in\n\(text)")
         }
         XCTAssertTrue(FileManager.default.isExecutableFile(atPath: path("out/sweep.sbatch")))

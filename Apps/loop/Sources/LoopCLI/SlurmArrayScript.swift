@@ -66,6 +66,8 @@ struct SlurmArrayScript: Equatable {
         set -euo pipefail
         : "${SLURM_ARRAY_TASK_ID:?is not set: submit this script with sbatch, which runs it once per point}"
         cd \(Self.shellQuoted(workingDirectory))
+        # As many compute threads as CPUs the task was given (Slurm may not confine it to them).
+        export TENSORKIT_THREADS="${TENSORKIT_THREADS:-${SLURM_CPUS_PER_TASK:-\(resources.cpusPerTask)}}"
         # exec: loop itself receives Slurm's SIGTERM and writes a checkpoint before it stops.
         exec \(command) --index "$SLURM_ARRAY_TASK_ID" --plain
 

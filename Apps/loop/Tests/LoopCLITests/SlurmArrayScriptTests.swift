@@ -59,12 +59,13 @@ final class SlurmArrayScriptTests: XCTestCase {
 
     /// The task line, run by bash as sbatch would run it: `loop` replaces the shell (`exec`, so
     /// Slurm's SIGTERM reaches it: same process id) and gets exactly the paths, the task's index and
-    /// --plain, in the working directory; without SLURM_ARRAY_TASK_ID it refuses, saying why.
+    /// --plain, in the working directory, with as many threads as the task has CPUs; without
+    /// SLURM_ARRAY_TASK_ID it refuses, saying why.
     func testTheTaskRunsLoopWithItsIndexAndEveryPathIntact() throws {
         try FileManager.default.createDirectory(at: root.appendingPathComponent("bin"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: root.appendingPathComponent("work"), withIntermediateDirectories: true)
-        // A stand-in for loop: writes its process id, folder and arguments, one per line, and exits with a status of its own.
-        try Data("#!/bin/bash\n{ echo $$; pwd; printf '%s\\n' \"$@\"; } > \"$(dirname \"$0\")/called\"\nexit 7\n".utf8).write(to: URL(fileURLWithPath: path("bin/loop")))
+        // A stand-in for loop: writes its process id, thread count, folder and arguments, one per line, and exits with a status of its own.
+        try Data("#!/bin/bash\n{ echo $$; echo \"$TENSORKIT_THREADS\"; pwd; printf '%s\\n' \"$@\"; } > \"$(dirname \"$0\")/called\"\nexit 7\n".utf8).write(to: URL(fileURLWithPath: path("bin/loop")))
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path("bin/loop"))
         let file = URL(fileURLWithPath: path("sweep.sbatch"))
         try Data(script().text.utf8).write(to: file)
@@ -81,11 +82,11 @@ final class SlurmArrayScriptTests: XCTestCase {
             process.waitUntilExit()
             return (process.terminationStatus, stderr, process.processIdentifier)
         }
-        let run = try bash(["SLURM_ARRAY_TASK_ID": "5", "PATH": "/usr/bin:/bin"])
+        let run = try bash(["SLURM_ARRAY_TASK_ID": "5", "SLURM_CPUS_PER_TASK": "3", "PATH": "/usr/bin:/bin"])
         XCTAssertEqual(run.status, 7, "the task's status is loop's own. \(run.stderr)")
         let called = try String(contentsOfFile: path("bin/called"), encoding: .utf8)
         XCTAssertEqual(called.split(separator: "\n", omittingEmptySubsequences: false).map(String.init),
-                       ["\(run.process)", path("work"), "sweep", "run", path("space.yaml"), "--out", path("out"), "--index", "5", "--plain", ""])
+                       ["\(run.process)", "3", path("work"), "sweep", "run", path("space.yaml"), "--out", path("out"), "--index", "5", "--plain", ""])
 
         try FileManager.default.removeItem(atPath: path("bin/called"))
         let direct = try bash(["PATH": "/usr/bin:/bin"])

@@ -48,15 +48,17 @@ struct SweepCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Train the sweep's points (all, or one with --index), then report.",
             discussion: """
-            Finished points are skipped; an interrupted point resumes from its latest checkpoint; a failed
-            one is tried again. Ctrl-C or SIGTERM checkpoints the point in training and stops the sweep with
-            exit status 128 + the signal (130, 143); a point that failed exits 64 or more. A point that another
+            Finished points are skipped; an interrupted point resumes from its latest
+            checkpoint; a failed one is tried again. Ctrl-C or SIGTERM checkpoints the
+            point in training and stops the sweep with exit status 128 + the signal
+            (130, 143); a point that failed exits 64 or more. A point that another
             process is training (e.g. another array task) is left to it.
 
-            --slurm writes OUT/sweep.sbatch instead of training: a Slurm job array, task I running this command
-            with --index I, requeued when preempted (it resumes from the point's checkpoint), signalled 60 s
-            before --time to checkpoint; --submit also runs sbatch on it. Submitting it again continues the
-            points not finished.
+            --slurm writes OUT/sweep.sbatch instead of training: a Slurm job array,
+            task I running this command with --index I, requeued when preempted (it
+            resumes from the point's checkpoint), signalled 60 s before --time to
+            checkpoint; --submit also runs sbatch on it. Submitting it again continues
+            the points not finished.
             """
         )
         @Argument(help: "The search space file (.yaml, .yml or .json).") var space: String

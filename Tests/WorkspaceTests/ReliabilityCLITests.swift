@@ -132,6 +132,51 @@ final class ReliabilityCLITests: CLITestCase {
         }
     }
 
+    /// A sweep's point (a Slurm array task, `loop sweep run --index`) stopped by SIGTERM exits 143
+    /// after its checkpoint; run again, as a requeued task is, it resumes from there, and after a
+    /// `kill -9` from its last periodic checkpoint: each attempt continues the steps, none restarts.
+    func testSweepPointResumesAfterSIGTERMAndAfterKill9() throws {
+        makeData()
+        let space = path("space.yaml")
+        try Data("""
+        base: {data: "\(path("data"))", d: 32, layers: 1, heads: 2, schedule: "fixed:r=2", lr: 3e-3, warmup: 10, max_len: 0,
+               pred_pos: inp_len, batch_size: 16, curriculum: false, eval_every_epochs: 1000, max_steps: 2500,
+               log_every_steps: 9, checkpoint_every_steps: 23}
+        seeds: 1
+        """.utf8).write(to: URL(fileURLWithPath: space))
+        let task = ["sweep", "run", space, "--out", path("sweep"), "--index", "0", "--plain"]
+        let point = "sweep/setting-000-seed-1"
+        func latestStep() throws -> Int { try json(point + "/checkpoints/latest/trainer_state.json")["step"] as! Int }
+        func trainSteps() throws -> [Int] { try records(point).filter { $0["kind"] as? String == "train" }.map { $0["step"] as! Int } }
+        /// Starts the task and waits until it has written a checkpoint past `step`.
+        func startPast(_ step: Int) throws -> Process {
+            let child = try spawn(task)
+            let deadline = Date().addingTimeInterval(60)
+            while ((try? latestStep()) ?? 0) <= step && child.isRunning && Date() < deadline { usleep(5_000) }
+            return child
+        }
+
+        let terminated = try startPast(0)
+        kill(terminated.processIdentifier, SIGTERM)
+        terminated.waitUntilExit()
+        XCTAssertEqual(terminated.terminationStatus, 143, childStderr())
+        XCTAssertTrue(childStderr().contains("resume with: loop sweep run \(space) --out \(path("sweep")) --index 0"), childStderr())
+        let stopped = try latestStep()
+        XCTAssertEqual(try SweepFolder(at: root.appendingPathComponent("sweep")).status().first?.state, .interrupted("at step \(stopped)"))
+
+        let killed = try startPast(stopped)
+        XCTAssertTrue(childStderr().contains("resuming at step \(stopped)"), childStderr())
+        kill(killed.processIdentifier, SIGKILL)
+        killed.waitUntilExit()
+        let checkpointed = try latestStep()
+        XCTAssertGreaterThan(checkpointed, stopped)
+
+        loop(task)
+        XCTAssertEqual(try SweepFolder(at: root.appendingPathComponent("sweep")).status().first?.state.name, "done")
+        XCTAssertEqual(try trainSteps(), Array(stride(from: 9, through: 2500, by: 9)),
+                       "every logged step once, in order: no attempt started again from step 0 or repeated steps")
+    }
+
     /// A run killed with SIGKILL at random instants and resumed each time ends exactly as the
     /// uninterrupted run: weights, optimizer state and every metrics record but wall time.
     func testKill9SoakEndsIdenticalToAnUninterruptedRun() throws {

@@ -42,15 +42,23 @@ enum ExitStatus {
     }
 }
 
-/// `loop train` stopped by `signal` after writing its checkpoint: the exit status says so, and the
-/// message says how to continue.
+/// Training (`loop train`, or a point of `loop sweep run`) stopped by `signal` after writing its
+/// checkpoint: the exit status says so, and the message says how to continue.
 struct TrainingInterrupted: Error, CustomStringConvertible {
     let signal: Int32
-    let runFolder: String
+    /// The command that continues where training stopped.
+    let resume: String
+
+    init(signal: Int32, resume: String) {
+        self.signal = signal
+        self.resume = resume
+    }
+
+    init(signal: Int32, runFolder: String) { self.init(signal: signal, resume: "loop train --resume \(runFolder)") }
 
     var description: String {
         let name = [SIGINT: "SIGINT", SIGTERM: "SIGTERM"][signal] ?? "signal \(signal)"
-        return "interrupted by \(name); checkpoint written; resume with: loop train --resume \(runFolder)"
+        return "interrupted by \(name); checkpoint written; resume with: \(resume)"
     }
 }
 

@@ -37,6 +37,7 @@ struct SweepCommand: ParsableCommand {
           loop sweep plan space.yaml           # the points, without training
           loop sweep run space.yaml --out sweeps/lr
           loop sweep run space.yaml --out sweeps/lr --index $SLURM_ARRAY_TASK_ID
+          loop sweep run space.yaml --out sweeps/lr --slurm --submit --time 2:00:00   # a Slurm job array
           loop sweep status sweeps/lr
           loop sweep report sweeps/lr          # results.json, results.md
         """,
@@ -47,26 +48,44 @@ struct SweepCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Train the sweep's points (all, or one with --index), then report.",
             discussion: """
-            Finished points are skipped; an interrupted point resumes from its latest checkpoint; a failed
-            one is tried again. Ctrl-C checkpoints the point in training and stops the sweep. A point that
-            another process is training (e.g. another array task) is left to it.
+            Finished points are skipped; an interrupted point resumes from its latest
+            checkpoint; a failed one is tried again. Ctrl-C or SIGTERM checkpoints the
+            point in training and stops the sweep with exit status 128 + the signal
+            (130, 143); a point that failed exits 64 or more. A point that another
+            process is training (e.g. another array task) is left to it.
+
+            --slurm writes OUT/sweep.sbatch instead of training: a Slurm job array,
+            task I running this command with --index I, requeued when preempted (it
+            resumes from the point's checkpoint), signalled 60 s before --time to
+            checkpoint; --submit also runs sbatch on it. Submitting it again continues
+            the points not finished.
             """
         )
         @Argument(help: "The search space file (.yaml, .yml or .json).") var space: String
         @Option(help: "The sweep's folder (sweep.json, a run folder per point, results.json, results.md).") var out: String
         @Option(help: "Train only the point at this index (0-based, as `loop sweep plan` numbers them): one Slurm array task.") var index: Int?
         @Flag(help: "Print plain progress lines even on a terminal.") var plain = false
+        @OptionGroup(title: "Slurm") var slurm: SlurmOptions
+
+        func validate() throws {
+            if slurm.slurm && index != nil { throw ValidationError("--slurm writes a job array whose task I runs --index I; drop --index") }
+        }
 
         func run() throws {
             let sweep = try Sweep(contentsOf: space)
             let folder = try SweepFolder.create(sweep, at: URL(fileURLWithPath: out))
+            if slurm.slurm { return try writeSlurmScript(folder) }
             let count = sweep.points.count
             if let index {
                 guard sweep.points.indices.contains(index) else {
                     throw CLIError("--index \(index): \(space) has \(count) points, 0...\(count - 1)")
                 }
                 let point = sweep.points[index]
-                if case let .failed(message) = try attempt(point, in: folder) { throw CLIError("\(point.folder) failed: \(message)") }
+                switch try attempt(point, in: folder) {
+                case let .failed(message): throw CLIError("\(point.folder) failed: \(message)")
+                case .interrupted: throw interrupted(index: index)
+                case .skipped, .finished: break
+                }
                 // The array task that finishes last writes the results.
                 if folder.status().allSatisfy({ if case .done = $0.state { return true } else { return false } }) {
                     try report(folder)
@@ -76,20 +95,60 @@ struct SweepCommand: ParsableCommand {
                 return
             }
             Console.log("sweep \(space): \(sweep.settingCount) setting\(sweep.settingCount == 1 ? "" : "s") × \(sweep.seeds.count) seed\(sweep.seeds.count == 1 ? "" : "s") = \(count) points in \(out)")
-            var failed: [String] = []
+            var failed: [String] = [], stopped = false
             for point in sweep.points {
                 let outcome = try attempt(point, in: folder)
                 if case .failed = outcome { failed.append(point.folder) }
                 // Ctrl-C stops the sweep after the point in training has checkpointed.
                 if outcome == .interrupted || Interruption.isRequested {
-                    Console.log("stopped; continue with: loop sweep run \(space) --out \(out)")
+                    stopped = true
                     break
                 }
             }
             try report(folder)
+            if stopped { throw interrupted(index: nil) }
             if !failed.isEmpty {
                 throw CLIError("\(failed.count) of \(count) points failed (\(failed.joined(separator: ", "))): see \(out)/\(SweepFolder.markdownFile)")
             }
+        }
+
+        /// Stopped by a signal after the point in training checkpointed: exits 128 + the signal.
+        private func interrupted(index: Int?) -> TrainingInterrupted {
+            TrainingInterrupted(signal: Interruption.stopSignal ?? SIGINT,
+                                resume: "loop sweep run \(space) --out \(out)" + (index.map { " --index \($0)" } ?? ""))
+        }
+
+        /// Writes OUT/sweep.sbatch, a job array over the points, and submits it with --submit.
+        private func writeSlurmScript(_ folder: SweepFolder) throws {
+            let absolute = { (path: String) in URL(fileURLWithPath: path).standardizedFileURL.path }
+            let root = absolute(folder.root.path)
+            if let bad = [root, absolute(space)].first(where: { $0.contains("\\") || $0.contains("\n") }) {
+                throw CLIError("\(bad): a path with a backslash or a line break cannot be written into a Slurm script; move it")
+            }
+            let sweep = folder.sweep
+            let script = SlurmArrayScript(
+                loop: SlurmArrayScript.currentExecutable, space: absolute(space), out: root,
+                workingDirectory: FileManager.default.currentDirectoryPath, points: sweep.points.count,
+                jobName: slurm.jobName ?? "loop-sweep-" + (sweep.name ?? URL(fileURLWithPath: space).deletingPathExtension().lastPathComponent),
+                resources: slurm.resources)
+            let file = folder.root.appendingPathComponent(SlurmArrayScript.fileName)
+            try cliErrors {
+                // Slurm does not create the folder of --output: a task with none would have nowhere to write.
+                try FileManager.default.createDirectory(at: folder.root.appendingPathComponent(SlurmArrayScript.outputFolder),
+                                                        withIntermediateDirectories: true)
+                try Data(script.text.utf8).write(to: file, options: .atomic)
+                try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: file.path)
+            }
+            Console.log("wrote \(file.path): a Slurm job array of \(sweep.points.count) tasks, one per point; each task's output in "
+                        + "\(root)/\(SlurmArrayScript.outputFolder)/")
+            guard slurm.submit else {
+                Console.log("submit it with: sbatch \(file.path)")
+                return
+            }
+            let job = try SlurmArrayScript.submit(file)
+            print(job)
+            Console.log("submitted job \(job) (tasks \(job)_0 to \(job)_\(sweep.points.count - 1)); follow it with: "
+                        + "squeue -j \(job); loop sweep status \(out)")
         }
 
         /// Trains one point, printing what happened.
@@ -119,7 +178,7 @@ struct SweepCommand: ParsableCommand {
             if let out {
                 _ = try SweepFolder.create(sweep, at: URL(fileURLWithPath: out))
                 Console.log("wrote \(URL(fileURLWithPath: out).appendingPathComponent(SweepFolder.sweepFile).path); "
-                      + "a Slurm array: --array=0-\(sweep.points.count - 1), each task: loop sweep run \(space) --out \(out) --index $SLURM_ARRAY_TASK_ID")
+                      + "a Slurm job array over them: loop sweep run \(space) --out \(out) --slurm [--submit]")
             }
         }
     }

@@ -272,17 +272,28 @@ final class SweepTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("sweep/setting-000-seed-1")))
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("sweep/results.json")), "written once every point is done")
 
-        // Ctrl-C: the point in training checkpoints after its step and the sweep stops.
-        Interruption.request()
-        sweep(["run", space, "--out", path("sweep"), "--plain"])
+        // SIGTERM (Slurm's preemption or time limit) to an array task: the point checkpoints after its
+        // step and the task exits 128 + SIGTERM, saying how to continue.
+        Interruption.request(signal: SIGTERM)
+        let (terminated, terminatedMessage) = LoopCLI.run(["sweep", "run", space, "--out", path("sweep"), "--index", "0", "--plain"])
         Interruption.reset()
-        XCTAssertEqual(folder.status().map(\.state), [.interrupted("at step 1"), .done("stopped at max steps (6) — step 6, epoch 6")])
+        XCTAssertEqual(terminated, 143, terminatedMessage)
+        XCTAssertTrue(terminatedMessage.contains("resume with: loop sweep run \(space) --out \(path("sweep")) --index 0"), terminatedMessage)
+        XCTAssertEqual(folder.status().first?.state, .interrupted("at step 1"))
+
+        // Ctrl-C: the point in training resumes, checkpoints after its step, and the sweep stops with 128 + SIGINT.
+        Interruption.request()
+        let (stopped, stoppedMessage) = LoopCLI.run(["sweep", "run", space, "--out", path("sweep"), "--plain"])
+        Interruption.reset()
+        XCTAssertEqual(stopped, 130, stoppedMessage)
+        XCTAssertTrue(stoppedMessage.hasSuffix("resume with: loop sweep run \(space) --out \(path("sweep"))"), stoppedMessage)
+        XCTAssertEqual(folder.status().map(\.state), [.interrupted("at step 2"), .done("stopped at max steps (6) — step 6, epoch 6")])
         let partial = try folder.results()
         XCTAssertEqual(partial.settings.first?.summary.seeds, [2])
         XCTAssertEqual(partial.notFinished.map(\.folder), ["setting-000-seed-1"])
-        XCTAssertTrue(partial.markdown.contains("- setting-000-seed-1: interrupted — at step 1"), partial.markdown)
+        XCTAssertTrue(partial.markdown.contains("- setting-000-seed-1: interrupted — at step 2"), partial.markdown)
 
-        // Run again: the interrupted point resumes from step 1 (a fresh start into its folder would be refused).
+        // Run again: the interrupted point resumes from step 2 (a fresh start into its folder would be refused).
         sweep(["run", space, "--out", path("sweep"), "--plain"])
         XCTAssertEqual(folder.status().map(\.state.name), ["done", "done"])
         let log = try String(contentsOf: root.appendingPathComponent("sweep/setting-000-seed-1/metrics.jsonl"), encoding: .utf8)

@@ -10,7 +10,7 @@ import Analysis
 nonisolated(unsafe) var activeRegistry = LoopRegistry.standard
 
 public enum LoopCLI {
-    public static let version = "0.3.0"
+    public static let version = "0.4.0"
 
     /// Runs `loop` with `registry`: the entry point of the app and of any third-party build of it.
     public static func main(registry: LoopRegistry, arguments: [String]? = nil) {

@@ -1,4 +1,4 @@
 /// This package's version (see CHANGELOG.md).
 public enum AnalysisVersion {
-    public static let current = "0.2.0"
+    public static let current = "0.3.0"
 }

@@ -1,4 +1,4 @@
 /// This package's version (see CHANGELOG.md).
 public enum RecurrentDepthVersion {
-    public static let current = "0.6.0"
+    public static let current = "0.7.0"
 }

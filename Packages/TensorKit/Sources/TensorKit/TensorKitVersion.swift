@@ -1,4 +1,4 @@
 /// TensorKit's version (also in its README and CHANGELOG), for `loop --version`.
 public enum TensorKitVersion {
-    public static let current = "0.8.0"
+    public static let current = "0.9.0"
 }

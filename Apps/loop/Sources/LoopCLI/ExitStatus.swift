@@ -49,13 +49,6 @@ struct TrainingInterrupted: Error, CustomStringConvertible {
     /// The command that continues where training stopped.
     let resume: String
 
-    init(signal: Int32, resume: String) {
-        self.signal = signal
-        self.resume = resume
-    }
-
-    init(signal: Int32, runFolder: String) { self.init(signal: signal, resume: "loop train --resume \(runFolder)") }
-
     var description: String {
         let name = [SIGINT: "SIGINT", SIGTERM: "SIGTERM"][signal] ?? "signal \(signal)"
         return "interrupted by \(name); checkpoint written; resume with: \(resume)"

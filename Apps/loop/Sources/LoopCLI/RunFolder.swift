@@ -20,6 +20,15 @@ enum RunFolder {
         }
     }
 
+    /// Undoes what a kill in the middle of a write left in `folder` before training resumes there:
+    /// puts back a checkpoint left aside mid-exchange (where the system has no atomic exchange) and
+    /// deletes the temporaries of writes cut short. Only while nothing writes there.
+    static func recoverInterruptedWrites(_ folder: URL) {
+        let checkpoints = folder.appendingPathComponent("checkpoints")
+        DurableWrite.recover(checkpoints.appendingPathComponent("latest"))
+        for place in [folder, checkpoints] { DurableWrite.removeAbandonedTemporaries(in: place) }
+    }
+
     private static func isRunFile(_ name: String) -> Bool {
         [Trainer.metricsFile, "run.json", "checkpoints"].contains(name) || name.hasPrefix(TensorBoardEventFile.namePrefix)
     }

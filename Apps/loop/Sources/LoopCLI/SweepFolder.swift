@@ -153,9 +153,8 @@ public struct SweepFolder {
             if FileManager.default.fileExists(atPath: runFile.path), try RunSettings.load(runFile.path) != point.settings {
                 throw CLIError("\(runFile.path) holds other settings than the sweep gives this point; move the folder away to train it afresh")
             }
-            let latest = folder.appendingPathComponent("checkpoints/latest")
-            DurableWrite.recover(latest)  // a kill between the renames of a checkpoint write, where the system has no atomic exchange
-            let resuming = FileManager.default.fileExists(atPath: latest.path)
+            RunFolder.recoverInterruptedWrites(folder)
+            let resuming = FileManager.default.fileExists(atPath: folder.appendingPathComponent("checkpoints/latest").path)
             if !resuming {
                 // An attempt that stopped before its first checkpoint left log lines a fresh start would append to.
                 try? FileManager.default.removeItem(at: folder.appendingPathComponent(Trainer.metricsFile))

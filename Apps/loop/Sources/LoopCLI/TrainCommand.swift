@@ -78,7 +78,7 @@ struct TrainCommand: ParsableCommand {
             return result.outcome
         }
         if outcome == .interrupted {
-            throw TrainingInterrupted(signal: Interruption.stopSignal ?? SIGINT, runFolder: runFolder.path)
+            throw TrainingInterrupted(signal: Interruption.stopSignal ?? SIGINT, resume: "loop train --resume \(runFolder.path)")
         }
     }
 
@@ -86,10 +86,8 @@ struct TrainCommand: ParsableCommand {
     /// deletes what writes cut short left behind, and returns whether there is a checkpoint to
     /// continue from (a run killed before its first one starts again from step 0, keeping its run.json).
     private static func prepareResume(_ runFolder: URL) throws -> Bool {
-        let latest = runFolder.appendingPathComponent("checkpoints/latest")
-        DurableWrite.recover(latest)
-        for folder in [runFolder, latest.deletingLastPathComponent()] { DurableWrite.removeAbandonedTemporaries(in: folder) }
-        if FileManager.default.fileExists(atPath: latest.path) { return true }
+        RunFolder.recoverInterruptedWrites(runFolder)
+        if FileManager.default.fileExists(atPath: runFolder.appendingPathComponent("checkpoints/latest").path) { return true }
         Console.log("\(runFolder.path): no checkpoint yet; training it again from step 0")
         try RunFolder.clear(runFolder, keeping: ["run.json"])
         return false
